@@ -1,0 +1,286 @@
+package dynamap
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// Sentinel errors. Match them with errors.Is; every error dynamap returns for a
+// failed DynamoDB call also stays reachable with errors.As to the SDK's own
+// exception types (*types.ResourceNotFoundException,
+// *types.ConditionalCheckFailedException, ...).
+var (
+	// ErrItemNotFound is returned by GetItem and Lookup when no item has the key.
+	ErrItemNotFound = errors.New("dynamap: item not found")
+	// ErrConditionalCheckFailed is returned when a write's condition (no
+	// overwrite, expected values, optimistic-lock version, strict update) did
+	// not hold. The SDK's *types.ConditionalCheckFailedException is wrapped.
+	ErrConditionalCheckFailed = errors.New("dynamap: conditional check failed")
+	// ErrUnknownFilterType is returned for a filter key whose operator
+	// ("name__op") is not one dynamap knows.
+	ErrUnknownFilterType = errors.New("dynamap: unknown filter type")
+	// ErrInvalidFilter is returned for a filter that cannot be compiled: a
+	// between without exactly two values, an empty in, a key operator on a
+	// non-key attribute, a value of the wrong kind.
+	ErrInvalidFilter = errors.New("dynamap: invalid filter")
+	// ErrQuery is returned for a Query that DynamoDB would reject, such as one
+	// without an equality condition on the hash key.
+	ErrQuery = errors.New("dynamap: invalid query")
+	// ErrMissingKey is returned when a key attribute is absent from a key or
+	// an item.
+	ErrMissingKey = errors.New("dynamap: missing key attribute")
+	// ErrInvalidKey is returned when a key attribute has the wrong type, is
+	// empty, or when a key names attributes that are not part of the key.
+	ErrInvalidKey = errors.New("dynamap: invalid key attribute")
+	// ErrSchema is returned when a table's schema is unknown, cannot be
+	// learnt, or a DescribeTable answer holds a key or projection type dynamap
+	// does not know.
+	ErrSchema = errors.New("dynamap: schema error")
+	// ErrInvalidValue is returned for a Go value that cannot be stored in
+	// DynamoDB (a channel, NaN, an empty set, an unsupported item type).
+	ErrInvalidValue = errors.New("dynamap: invalid value")
+	// ErrInvalidCursor is returned by StartFrom for a cursor that is malformed,
+	// tampered with, or was made for another table or index.
+	ErrInvalidCursor = errors.New("dynamap: invalid cursor")
+	// ErrUnprocessed is wrapped by *UnprocessedError.
+	ErrUnprocessed = errors.New("dynamap: unprocessed items")
+	// ErrTransactionCanceled is wrapped by *TransactionCanceledError.
+	ErrTransactionCanceled = errors.New("dynamap: transaction canceled")
+	// ErrTableNotFound is returned when DynamoDB answers
+	// ResourceNotFoundException for a table operation.
+	ErrTableNotFound = errors.New("dynamap: table not found")
+	// ErrClosed is returned by a batch writer used after Close.
+	ErrClosed = errors.New("dynamap: closed")
+)
+
+// KeyError reports a key attribute that is missing, mistyped or empty. It is
+// returned before any request is sent and unwraps to ErrMissingKey (Missing is
+// true) or ErrInvalidKey.
+type KeyError struct {
+	Table     string // table name
+	Attribute string // the key attribute at fault
+	Missing   bool   // true when the attribute is absent
+	Reason    string // what is wrong, for humans
+}
+
+// Error implements error.
+func (e *KeyError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("dynamap: table %q: missing key attribute %q", e.Table, e.Attribute)
+	}
+	return fmt.Sprintf("dynamap: table %q: invalid key attribute %q: %s", e.Table, e.Attribute, e.Reason)
+}
+
+// Unwrap returns ErrMissingKey or ErrInvalidKey.
+func (e *KeyError) Unwrap() error {
+	if e.Missing {
+		return ErrMissingKey
+	}
+	return ErrInvalidKey
+}
+
+// FilterError reports a filter key that could not be compiled. It unwraps to
+// ErrUnknownFilterType, ErrInvalidFilter or ErrQuery.
+type FilterError struct {
+	Key    string // the offending filter key, such as "age__betwen"
+	Reason string // what is wrong, for humans
+	Err    error  // the sentinel
+}
+
+// Error implements error.
+func (e *FilterError) Error() string {
+	msg := e.Err.Error()
+	if e.Key != "" {
+		msg += fmt.Sprintf(" %q", e.Key)
+	}
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// Unwrap returns the sentinel.
+func (e *FilterError) Unwrap() error { return e.Err }
+
+// ValueError reports a Go value that cannot be converted to or from a
+// DynamoDB attribute value. It unwraps to ErrInvalidValue and to the cause.
+type ValueError struct {
+	Attribute string // attribute name or path, empty for a whole item
+	Reason    string
+	Err       error // cause, may be nil
+}
+
+// Error implements error.
+func (e *ValueError) Error() string {
+	var b strings.Builder
+	b.WriteString("dynamap: invalid value")
+	if e.Attribute != "" {
+		fmt.Fprintf(&b, " for %q", e.Attribute)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidValue and the cause.
+func (e *ValueError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidValue, e.Err}
+	}
+	return []error{ErrInvalidValue}
+}
+
+// UnprocessedError lists the requests a batch could not complete once its
+// retry budget ran out. Nothing handed to a batch is dropped: every put, delete
+// or key that was not written or read is here.
+type UnprocessedError struct {
+	Table   string                            // table name
+	Puts    []map[string]types.AttributeValue // items not written
+	Deletes []map[string]types.AttributeValue // keys not deleted
+	Keys    []map[string]types.AttributeValue // keys not read (BatchGet)
+	Err     error                             // the last error seen, if any (throttling, ...)
+}
+
+// Error implements error.
+func (e *UnprocessedError) Error() string {
+	msg := fmt.Sprintf("dynamap: table %q: %d puts, %d deletes, %d gets unprocessed", e.Table, len(e.Puts), len(e.Deletes), len(e.Keys))
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns ErrUnprocessed and the last error seen.
+func (e *UnprocessedError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrUnprocessed, e.Err}
+	}
+	return []error{ErrUnprocessed}
+}
+
+// CancellationReason is why DynamoDB canceled one action of a transaction.
+// Code is "None" for actions that did not cause the cancellation.
+type CancellationReason struct {
+	Index   int                             // position of the action in the request
+	Code    string                          // "ConditionalCheckFailed", "TransactionConflict", "None", ...
+	Message string                          // DynamoDB's message
+	Item    map[string]types.AttributeValue // the item, when DynamoDB returns it
+}
+
+// TransactionCanceledError reports a canceled transaction with one reason per
+// action. It unwraps to ErrTransactionCanceled and the SDK's
+// *types.TransactionCanceledException (and to ErrConditionalCheckFailed when a
+// condition caused it).
+type TransactionCanceledError struct {
+	Reasons []CancellationReason
+	Err     error // the SDK's exception
+}
+
+// Error implements error.
+func (e *TransactionCanceledError) Error() string {
+	var parts []string
+	for _, r := range e.Reasons {
+		if r.Code != "" && r.Code != "None" {
+			parts = append(parts, fmt.Sprintf("action %d: %s", r.Index, r.Code))
+		}
+	}
+	return "dynamap: transaction canceled: " + strings.Join(parts, ", ")
+}
+
+// Unwrap returns ErrTransactionCanceled, ErrConditionalCheckFailed when a
+// condition failed, and the SDK's exception.
+func (e *TransactionCanceledError) Unwrap() []error {
+	errs := []error{ErrTransactionCanceled}
+	for _, r := range e.Reasons {
+		if r.Code == "ConditionalCheckFailed" {
+			errs = append(errs, ErrConditionalCheckFailed)
+			break
+		}
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// opError ties a dynamap sentinel to the SDK error that caused it, so both
+// errors.Is(err, sentinel) and errors.As(err, &sdkType) work.
+type opError struct {
+	sentinel error
+	err      error
+}
+
+func (e *opError) Error() string   { return e.sentinel.Error() + ": " + e.err.Error() }
+func (e *opError) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// wrapErr maps a DynamoDB error onto dynamap's sentinels, keeping the SDK
+// error reachable. Errors with no sentinel are returned as they are.
+func wrapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && !errors.Is(err, ErrConditionalCheckFailed) {
+		return &opError{ErrConditionalCheckFailed, err}
+	}
+	var rnf *types.ResourceNotFoundException
+	if errors.As(err, &rnf) && !errors.Is(err, ErrTableNotFound) {
+		return &opError{ErrTableNotFound, err}
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && !errors.Is(err, ErrTransactionCanceled) {
+		te := &TransactionCanceledError{Err: err}
+		for i, r := range tce.CancellationReasons {
+			cr := CancellationReason{Index: i, Item: r.Item}
+			if r.Code != nil {
+				cr.Code = *r.Code
+			}
+			if r.Message != nil {
+				cr.Message = *r.Message
+			}
+			te.Reasons = append(te.Reasons, cr)
+		}
+		return te
+	}
+	return err
+}
+
+// IsThrottled reports whether err is DynamoDB throttling: provisioned
+// throughput exceeded, request limit exceeded, or a ThrottlingException.
+func IsThrottled(err error) bool {
+	var pte *types.ProvisionedThroughputExceededException
+	var rle *types.RequestLimitExceeded
+	var tle *types.ThrottlingException
+	if errors.As(err, &pte) || errors.As(err, &rle) || errors.As(err, &tle) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "Throttling":
+			return true
+		}
+	}
+	return false
+}
+
+// IsConditionFailed reports whether err is a failed write condition, from a
+// single write or from a transaction.
+func IsConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.Is(err, ErrConditionalCheckFailed) || errors.As(err, &ccf)
+}
+
+// IsNotFound reports whether err means an item or a table does not exist.
+func IsNotFound(err error) bool {
+	var rnf *types.ResourceNotFoundException
+	return errors.Is(err, ErrItemNotFound) || errors.Is(err, ErrTableNotFound) || errors.As(err, &rnf)
+}

@@ -1,0 +1,131 @@
+package dynamap
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Key is a primary key: the hash key value and, for tables with a range key,
+// the range key value, by attribute name. Values follow the key's DataType:
+// string for S, any Go integer, float or Number for N, []byte for B.
+type Key map[string]any
+
+// keyAV validates key against the table's key schema (learning it with
+// DescribeTable if needed) and converts it. Every failure is a *KeyError
+// returned before any item request.
+func (t *Table) keyAV(ctx context.Context, key Key) (map[string]types.AttributeValue, error) {
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.keyFromValues(s.keys, map[string]any(key))
+}
+
+// keyFromValues builds and checks the key for fields out of values; extra
+// attributes in values are an error (a key names nothing else).
+func (t *Table) keyFromValues(fields []KeyField, values map[string]any) (map[string]types.AttributeValue, error) {
+	out := make(map[string]types.AttributeValue, len(fields))
+	for _, f := range fields {
+		v, ok := values[f.Name]
+		if !ok || v == nil {
+			return nil, &KeyError{Table: t.name, Attribute: f.Name, Missing: true}
+		}
+		av, err := marshalValue(v)
+		if err != nil {
+			return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: err.Error()}
+		}
+		if err := t.checkKeyAV(f, av); err != nil {
+			return nil, err
+		}
+		out[f.Name] = av
+	}
+	if len(values) > len(fields) {
+		for name := range values {
+			if !slices.ContainsFunc(fields, func(f KeyField) bool { return f.Name == name }) {
+				return nil, &KeyError{Table: t.name, Attribute: name, Reason: "not a key attribute of the table"}
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkKeyAV checks that av has f's type and is not empty.
+func (t *Table) checkKeyAV(f KeyField, av types.AttributeValue) error {
+	if av == nil {
+		return &KeyError{Table: t.name, Attribute: f.Name, Missing: true}
+	}
+	if _, null := av.(*types.AttributeValueMemberNULL); null {
+		return &KeyError{Table: t.name, Attribute: f.Name, Missing: true}
+	}
+	if kind := avKind(av); kind != string(f.Type) {
+		return &KeyError{Table: t.name, Attribute: f.Name, Reason: fmt.Sprintf("want type %s, got %s", f.Type, kind)}
+	}
+	switch x := av.(type) {
+	case *types.AttributeValueMemberS:
+		if x.Value == "" {
+			return &KeyError{Table: t.name, Attribute: f.Name, Reason: "empty string"}
+		}
+	case *types.AttributeValueMemberB:
+		if len(x.Value) == 0 {
+			return &KeyError{Table: t.name, Attribute: f.Name, Reason: "empty binary"}
+		}
+	}
+	return nil
+}
+
+// itemKey extracts and checks the primary key of a whole item.
+func (t *Table) itemKey(fields []KeyField, item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	out := make(map[string]types.AttributeValue, len(fields))
+	for _, f := range fields {
+		av := item[f.Name]
+		if err := t.checkKeyAV(f, av); err != nil {
+			return nil, err
+		}
+		out[f.Name] = av
+	}
+	return out, nil
+}
+
+// marshalItem converts item data to attribute values. data may be a
+// map[string]any, a Key, a map[string]types.AttributeValue, an *Item, or a
+// struct (or pointer to one) marshalled with attributevalue (dynamodbav tags).
+func marshalItem(data any) (map[string]types.AttributeValue, error) {
+	switch x := data.(type) {
+	case nil:
+		return nil, &ValueError{Reason: "nil item"}
+	case map[string]any:
+		return marshalMap(x)
+	case Key:
+		return marshalMap(x)
+	case map[string]types.AttributeValue:
+		return cloneAVMap(x), nil
+	case *Item:
+		if x == nil {
+			return nil, &ValueError{Reason: "nil *Item"}
+		}
+		return x.avMap(), nil
+	}
+	av, err := attributevalue.MarshalMap(data)
+	if err != nil {
+		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data), Err: err}
+	}
+	if av == nil {
+		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data)}
+	}
+	return av, nil
+}
+
+func cloneAVMap(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,198 @@
+package dynamap
+
+import (
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Options are typed by the calls they fit: an option passed to a call it does
+// not fit (Reverse to Scan, Overwrite to DeleteItem) is a compile error, not a
+// silent no-op.
+
+// readConfig collects the options of GetItem, Query, Scan and BatchGet.
+type readConfig struct {
+	consistent    bool
+	attrs         []string
+	index         string
+	reverse       bool
+	limit         int
+	pageSize      int32
+	where         []any // Filter or expression.ConditionBuilder
+	matchAny      bool
+	startFrom     string
+	segment       int
+	totalSegments int
+	parallel      int
+}
+
+// GetOption configures GetItem, HasItem and Lookup.
+type GetOption interface{ applyGet(*readConfig) }
+
+// QueryOption configures Query.
+type QueryOption interface{ applyQuery(*readConfig) }
+
+// ScanOption configures Scan.
+type ScanOption interface{ applyScan(*readConfig) }
+
+// BatchGetOption configures BatchGet.
+type BatchGetOption interface{ applyBatchGet(*readConfig) }
+
+// ConsistentOption is the option Consistent returns; it fits GetItem, Query,
+// Scan and BatchGet.
+type ConsistentOption struct{}
+
+// Consistent asks for strongly consistent reads. Default: eventually
+// consistent. Global secondary indexes do not support it.
+func Consistent() ConsistentOption { return ConsistentOption{} }
+
+func (ConsistentOption) applyGet(c *readConfig)      { c.consistent = true }
+func (ConsistentOption) applyQuery(c *readConfig)    { c.consistent = true }
+func (ConsistentOption) applyScan(c *readConfig)     { c.consistent = true }
+func (ConsistentOption) applyBatchGet(c *readConfig) { c.consistent = true }
+
+// AttributesOption is the option Attributes returns; it fits GetItem, Query,
+// Scan and BatchGet.
+type AttributesOption struct{ names []string }
+
+// Attributes limits the attributes returned to names (a projection
+// expression). Default: every attribute.
+func Attributes(names ...string) AttributesOption {
+	return AttributesOption{names: slices.Clone(names)}
+}
+
+func (o AttributesOption) applyGet(c *readConfig)      { c.attrs = append(c.attrs, o.names...) }
+func (o AttributesOption) applyQuery(c *readConfig)    { c.attrs = append(c.attrs, o.names...) }
+func (o AttributesOption) applyScan(c *readConfig)     { c.attrs = append(c.attrs, o.names...) }
+func (o AttributesOption) applyBatchGet(c *readConfig) { c.attrs = append(c.attrs, o.names...) }
+
+// QueryScanOption is an option that fits both Query and Scan.
+type QueryScanOption interface {
+	QueryOption
+	ScanOption
+}
+
+type queryScanFunc func(*readConfig)
+
+func (f queryScanFunc) applyQuery(c *readConfig) { f(c) }
+func (f queryScanFunc) applyScan(c *readConfig)  { f(c) }
+
+// Index reads from the named secondary index instead of the table. Default:
+// the table.
+func Index(name string) QueryScanOption {
+	return queryScanFunc(func(c *readConfig) { c.index = name })
+}
+
+// Limit is the exact number of items a Query or Scan returns, across pages:
+// fetching stops once n items were returned and the last request asks for no
+// more than needed. Default (0): no limit.
+func Limit(n int) QueryScanOption {
+	return queryScanFunc(func(c *readConfig) { c.limit = n })
+}
+
+// PageSize is DynamoDB's per-request Limit: how many items one Query or Scan
+// request evaluates. Default (0): DynamoDB's own (up to 1 MB a page).
+func PageSize(n int32) QueryScanOption {
+	return queryScanFunc(func(c *readConfig) { c.pageSize = n })
+}
+
+// Where adds filter conditions (a Filter or an expression.ConditionBuilder)
+// applied after the key condition or to the scan; several are ANDed unless
+// MatchAny is given. Default: no filter.
+func Where(filter any) QueryScanOption {
+	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
+}
+
+// StartFrom resumes a Query or Scan from a cursor returned by
+// ResultSet.Cursor. Default: from the beginning.
+func StartFrom(cursor string) QueryScanOption {
+	return queryScanFunc(func(c *readConfig) { c.startFrom = cursor })
+}
+
+type queryFunc func(*readConfig)
+
+func (f queryFunc) applyQuery(c *readConfig) { f(c) }
+
+// Reverse returns Query results in descending range-key order
+// (ScanIndexForward=false). Default: ascending.
+func Reverse() QueryOption { return queryFunc(func(c *readConfig) { c.reverse = true }) }
+
+type scanFunc func(*readConfig)
+
+func (f scanFunc) applyScan(c *readConfig) { f(c) }
+
+// Segment scans only segment i of n (a parallel scan's share, for callers
+// who distribute segments themselves). Default: the whole table.
+func Segment(i, n int) ScanOption {
+	return scanFunc(func(c *readConfig) { c.segment, c.totalSegments = i, n })
+}
+
+// Parallel scans with n segments at once in goroutines and merges their
+// results. Default (0 or 1): one sequential scan.
+func Parallel(n int) ScanOption {
+	return scanFunc(func(c *readConfig) { c.parallel = n })
+}
+
+// writeConfig collects the options of PutItem, Save, DeleteItem and Delete.
+type writeConfig struct {
+	overwrite    bool
+	expected     []any // Filter or expression.ConditionBuilder
+	matchAny     bool
+	returnValues types.ReturnValue
+}
+
+// PutOption configures PutItem and Item.Save.
+type PutOption interface{ applyPut(*writeConfig) }
+
+// DeleteOption configures DeleteItem and Item.Delete.
+type DeleteOption interface{ applyDelete(*writeConfig) }
+
+type putFunc func(*writeConfig)
+
+func (f putFunc) applyPut(c *writeConfig) { f(c) }
+
+// Overwrite lets PutItem and Save replace an existing item unconditionally.
+// Default: PutItem refuses to replace an item with the same key, and Save
+// requires the stored item to still hold the values it was loaded with.
+func Overwrite() PutOption { return putFunc(func(c *writeConfig) { c.overwrite = true }) }
+
+// WriteCondition is an option that fits PutItem, Save, DeleteItem and Delete.
+type WriteCondition interface {
+	PutOption
+	DeleteOption
+}
+
+type writeFunc func(*writeConfig)
+
+func (f writeFunc) applyPut(c *writeConfig)    { f(c) }
+func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
+
+// Expected makes a write conditional on the stored item matching filter (a
+// Filter or an expression.ConditionBuilder), ANDed with the call's own
+// conditions. Default: no condition beyond the call's own.
+func Expected(filter any) WriteCondition {
+	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })
+}
+
+// MatchAnyOption is the option MatchAny returns; it fits Query, Scan,
+// DeleteItem and PutItem.
+type MatchAnyOption struct{}
+
+// MatchAny ORs the conditions of one call's filter (Where, a Scan filter,
+// Expected) instead of ANDing them. Default: AND.
+func MatchAny() MatchAnyOption { return MatchAnyOption{} }
+
+func (MatchAnyOption) applyQuery(c *readConfig)   { c.matchAny = true }
+func (MatchAnyOption) applyScan(c *readConfig)    { c.matchAny = true }
+func (MatchAnyOption) applyDelete(c *writeConfig) { c.matchAny = true }
+func (MatchAnyOption) applyPut(c *writeConfig)    { c.matchAny = true }
+
+func newReadConfig[O any](opts []O, apply func(O, *readConfig)) *readConfig {
+	c := &readConfig{}
+	for _, o := range opts {
+		if any(o) != nil {
+			apply(o, c)
+		}
+	}
+	return c
+}
