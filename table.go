@@ -400,6 +400,11 @@ func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 	for _, g := range d.GlobalSecondaryIndexes {
 		ix, err := indexFrom(deref(g.IndexName), g.KeySchema, g.Projection, defs)
 		if err != nil {
+			if g.IndexStatus == types.IndexStatusCreating {
+				// DynamoDB Local lists an index being created before its
+				// attribute definitions; it cannot be queried yet anyway.
+				continue
+			}
 			return nil, err
 		}
 		ix.Global = true
@@ -542,16 +547,17 @@ func (t *Table) Delete(ctx context.Context) error {
 }
 
 // WaitActive polls DescribeTable until the table and all its global indexes
-// are ACTIVE, or ctx ends. Polling starts at 50 ms and backs off to 5 s.
+// are ACTIVE, or ctx ends. Polling starts at 50 ms and backs off to 2 s.
 func (t *Table) WaitActive(ctx context.Context) error {
 	return poll(ctx, func() (bool, error) {
-		d, err := t.Describe(ctx)
+		out, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
 		if err != nil {
-			if errors.Is(err, ErrTableNotFound) {
+			if err = wrapErr(err); errors.Is(err, ErrTableNotFound) {
 				return false, nil // created moments ago; not yet visible
 			}
-			return false, err
+			return false, fmt.Errorf("dynamap: describe table %q: %w", t.name, err)
 		}
+		d := out.Table
 		if d.TableStatus != types.TableStatusActive {
 			return false, nil
 		}
@@ -565,7 +571,7 @@ func (t *Table) WaitActive(ctx context.Context) error {
 }
 
 // WaitDeleted polls DescribeTable until the table no longer exists, or ctx
-// ends. Polling starts at 50 ms and backs off to 5 s.
+// ends. Polling starts at 50 ms and backs off to 2 s.
 func (t *Table) WaitDeleted(ctx context.Context) error {
 	return poll(ctx, func() (bool, error) {
 		_, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
@@ -593,7 +599,7 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 			return ctx.Err()
 		case <-timer.C:
 		}
-		delay = min(delay*2, 5*time.Second)
+		delay = min(delay*2, 2*time.Second)
 	}
 }
 
