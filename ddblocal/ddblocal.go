@@ -76,6 +76,9 @@ const tailSize = 8 << 10
 // Options.StartTimeout (default 60s) bounds the wait for readiness. Options
 // are set by optFns in order; see Options for the other defaults.
 func Start(ctx context.Context, optFns ...func(*Options)) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ddblocal: start: %w", err)
+	}
 	var o Options
 	for _, fn := range optFns {
 		fn(&o)

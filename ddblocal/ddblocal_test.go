@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,24 +18,62 @@ import (
 	"github.com/dynamap/dynamap/ddblocal"
 )
 
-// listTables sends a raw, unsigned-but-well-formed ListTables call and
-// returns the status code and body.
-func listTables(t *testing.T, endpoint string) (int, string) {
+// call sends a raw DynamoDB JSON call as access key ak (unsigned but well
+// formed; DynamoDB Local does not check signatures) and returns the status
+// code and body.
+func call(t *testing.T, endpoint, op, ak, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader("{}"))
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+ak+"/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
-		t.Fatalf("ListTables %s: %v", endpoint, err)
+		t.Fatalf("%s %s: %v", op, endpoint, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+func listTables(t *testing.T, endpoint string) (int, string) {
+	t.Helper()
+	return call(t, endpoint, "ListTables", "a", "{}")
+}
+
+// createTable creates table name as access key ak.
+func createTable(t *testing.T, endpoint, ak, name string) {
+	t.Helper()
+	code, body := call(t, endpoint, "CreateTable", ak, `{"TableName":"`+name+`",
+		"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+		"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+		"BillingMode":"PAY_PER_REQUEST"}`)
+	if code != http.StatusOK {
+		t.Fatalf("CreateTable %s = %d %s", name, code, body)
+	}
+}
+
+// jvmsOnPort lists the PIDs of DynamoDB Local processes started with -port port.
+func jvmsOnPort(port int) []string {
+	var pids []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if !slices.ContainsFunc(args, func(a string) bool { return strings.HasSuffix(a, "DynamoDBLocal.jar") }) {
+			continue
+		}
+		if i := slices.Index(args, "-port"); i >= 0 && i+1 < len(args) && args[i+1] == strconv.Itoa(port) {
+			pids = append(pids, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	return pids
 }
 
 func start(t *testing.T, optFns ...func(*ddblocal.Options)) *ddblocal.Server {
@@ -101,11 +140,21 @@ func TestStartListTablesClose(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "TableNames") {
 		t.Fatalf("ListTables = %d %s", code, body)
 	}
+	// Without SharedDB, databases are per access key.
+	createTable(t, s.Endpoint(), "alice", "private")
+	if _, body := call(t, s.Endpoint(), "ListTables", "bob", "{}"); strings.Contains(body, `"private"`) {
+		t.Errorf("another access key sees alice's table without SharedDB: %s", body)
+	}
 	mu.Lock()
 	if !strings.Contains(log.String(), "InMemory:\ttrue") {
 		t.Errorf("Options.Log did not receive the server banner; got:\n%s", log.String())
 	}
 	mu.Unlock()
+
+	port, _ := strconv.Atoi(s.Endpoint()[strings.LastIndexByte(s.Endpoint(), ':')+1:])
+	if pids := jvmsOnPort(port); !slices.Contains(pids, strconv.Itoa(pid)) {
+		t.Errorf("jvmsOnPort(%d) = %v, want it to include the running server %d", port, pids, pid)
+	}
 
 	t0 := time.Now()
 	if err := s.Close(); err != nil {
@@ -169,8 +218,10 @@ func TestExplicitPortAndSharedDB(t *testing.T) {
 	if want := "http://127.0.0.1:" + port; s.Endpoint() != want {
 		t.Errorf("Endpoint() = %q, want %q", s.Endpoint(), want)
 	}
-	if code, body := listTables(t, s.Endpoint()); code != http.StatusOK {
-		t.Errorf("ListTables = %d %s", code, body)
+	// -sharedDb: a table created under one access key is visible under another.
+	createTable(t, s.Endpoint(), "alice", "shared")
+	if code, body := call(t, s.Endpoint(), "ListTables", "bob", "{}"); code != http.StatusOK || !strings.Contains(body, `"shared"`) {
+		t.Errorf("ListTables as another key on a SharedDB server = %d %s, want it to list \"shared\"", code, body)
 	}
 
 	// A second server on the same explicit port must fail rather than
@@ -284,8 +335,28 @@ func TestInstallConcurrentFresh(t *testing.T) {
 }
 
 func TestStartTimeout(t *testing.T) {
-	_, err := ddblocal.Start(context.Background(), func(o *ddblocal.Options) { o.StartTimeout = time.Millisecond })
+	probe := start(t)
+	port, _ := strconv.Atoi(probe.Endpoint()[strings.LastIndexByte(probe.Endpoint(), ':')+1:])
+	if err := probe.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ddblocal.Start(context.Background(), func(o *ddblocal.Options) {
+		o.Port = port
+		o.StartTimeout = 200 * time.Millisecond
+	})
 	if err == nil || !strings.Contains(err.Error(), "not ready") {
-		t.Fatalf("Start with a 1ms timeout: err = %v, want a not-ready error", err)
+		t.Fatalf("Start with a 200ms timeout: err = %v, want a not-ready error", err)
+	}
+	// The JVM that was too slow must not outlive the failed Start.
+	if pids := jvmsOnPort(port); len(pids) > 0 {
+		t.Errorf("DynamoDB Local processes %v still running on port %d after a failed Start", pids, port)
+	}
+}
+
+func TestContextCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ddblocal.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a canceled ctx: err = %v, want context.Canceled", err)
 	}
 }
