@@ -1,0 +1,443 @@
+package dynamap
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Filter is a set of conditions keyed "<attribute>__<op>", boto-style:
+//
+//	dynamap.Filter{"age__gte": 21, "name__beginswith": "A", "email__null": false}
+//
+// The attribute is everything before the last "__" (so "a__b__eq" compares
+// the attribute "a__b"); a dotted path such as "address.city" reaches into
+// maps and "tags[0]" into lists. Conditions are ANDed unless MatchAny is
+// given.
+//
+// Key conditions (Query's key condition) accept eq, lt, lte, gt, gte,
+// beginswith and between. Filters and write conditions (Where, a Scan filter,
+// Expected) also accept ne, in, contains, ncontains and null (true: the
+// attribute is absent; false: it is present).
+//
+// Values are Go values as Item.Set takes them (strings, any integer or float,
+// Number, []byte, bool, StringSet, NumberSet, BinarySet, lists, maps). between
+// takes exactly two values ([]any{lo, hi}, []int{lo, hi}, [2]string{...});
+// in takes 1 to 100 values in a slice or array. An unknown operator or a
+// malformed value is a *FilterError (or a *ValueError for a value that cannot
+// be stored) returned before any request.
+type Filter map[string]any
+
+// Filter operators.
+const (
+	opEq         = "eq"
+	opNe         = "ne"
+	opLt         = "lt"
+	opLte        = "lte"
+	opGt         = "gt"
+	opGte        = "gte"
+	opBeginsWith = "beginswith"
+	opBetween    = "between"
+	opIn         = "in"
+	opContains   = "contains"
+	opNContains  = "ncontains"
+	opNull       = "null"
+)
+
+// maxInValues is DynamoDB's limit on the operands of IN.
+const maxInValues = 100
+
+var (
+	keyOps    = []string{opEq, opLt, opLte, opGt, opGte, opBeginsWith, opBetween}
+	filterOps = []string{opEq, opNe, opLt, opLte, opGt, opGte, opBeginsWith, opBetween, opIn, opContains, opNContains, opNull}
+)
+
+// splitFilterKey splits "attr__op" at the last "__" and checks that op is one
+// of ops and attr is a valid attribute path.
+func splitFilterKey(key string, ops []string) (attr, op string, err error) {
+	i := strings.LastIndex(key, "__")
+	if i < 0 {
+		return "", "", &FilterError{Key: key, Reason: `want "<attribute>__<op>"`, Err: ErrUnknownFilterType}
+	}
+	attr, op = key[:i], key[i+2:]
+	if !slices.Contains(ops, op) {
+		return "", "", &FilterError{Key: key, Reason: fmt.Sprintf("operator %q is not one of %s", op, strings.Join(ops, ", ")), Err: ErrUnknownFilterType}
+	}
+	if attr == "" {
+		return "", "", &FilterError{Key: key, Reason: "no attribute name", Err: ErrInvalidFilter}
+	}
+	if _, err := expression.Name(attr).BuildOperand(); err != nil {
+		return "", "", &FilterError{Key: key, Reason: "invalid attribute path: " + err.Error(), Err: ErrInvalidFilter}
+	}
+	return attr, op, nil
+}
+
+// sortedKeys returns f's keys in order so the compiled expression never
+// depends on map iteration order.
+func sortedKeys(f map[string]any) []string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// filterValue marshals one filter operand; failures name the filter key.
+func filterValue(key string, v any) (types.AttributeValue, error) {
+	av, err := marshalValue(v)
+	if err != nil {
+		return nil, prefixAttr(err, key)
+	}
+	return av, nil
+}
+
+// scalarValue marshals an operand that DynamoDB compares by order: a string,
+// number or binary.
+func scalarValue(key string, v any) (types.AttributeValue, error) {
+	av, err := filterValue(key, v)
+	if err != nil {
+		return nil, err
+	}
+	switch av.(type) {
+	case *types.AttributeValueMemberS, *types.AttributeValueMemberN, *types.AttributeValueMemberB:
+		return av, nil
+	}
+	return nil, &FilterError{Key: key, Reason: fmt.Sprintf("want a string, number or binary value, got %s", avKind(av)), Err: ErrInvalidFilter}
+}
+
+// prefixValue returns the string operand of beginswith.
+func prefixValue(key string, v any) (string, error) {
+	av, err := filterValue(key, v)
+	if err != nil {
+		return "", err
+	}
+	s, ok := av.(*types.AttributeValueMemberS)
+	if !ok {
+		return "", &FilterError{Key: key, Reason: fmt.Sprintf("beginswith wants a string, got %s", avKind(av)), Err: ErrInvalidFilter}
+	}
+	return s.Value, nil
+}
+
+// listValues returns the elements of a slice or array operand (between, in).
+// []byte is a binary value, not a list.
+func listValues(v any) ([]any, bool) {
+	switch x := v.(type) {
+	case nil, []byte:
+		return nil, false
+	case []any:
+		return x, true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.Uint8 || rv.IsNil() {
+			return nil, false
+		}
+	case reflect.Array:
+	default:
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
+
+// betweenValues returns the two bounds of a between operand.
+func betweenValues(key string, v any) (lo, hi types.AttributeValue, err error) {
+	l, ok := listValues(v)
+	if !ok || len(l) != 2 {
+		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between wants exactly two values, got %T", v), Err: ErrInvalidFilter}
+	}
+	if lo, err = scalarValue(key, l[0]); err != nil {
+		return nil, nil, err
+	}
+	if hi, err = scalarValue(key, l[1]); err != nil {
+		return nil, nil, err
+	}
+	if avKind(lo) != avKind(hi) {
+		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds have different types (%s, %s)", avKind(lo), avKind(hi)), Err: ErrInvalidFilter}
+	}
+	return lo, hi, nil
+}
+
+// filterCondition compiles one "attr__op": value pair of a filter or write
+// condition.
+func filterCondition(key string, v any) (expression.ConditionBuilder, error) {
+	var none expression.ConditionBuilder
+	attr, op, err := splitFilterKey(key, filterOps)
+	if err != nil {
+		return none, err
+	}
+	name := expression.Name(attr)
+	switch op {
+	case opNull:
+		b, ok := v.(bool)
+		if !ok {
+			return none, &FilterError{Key: key, Reason: fmt.Sprintf("null wants true (absent) or false (present), got %T", v), Err: ErrInvalidFilter}
+		}
+		if b {
+			return expression.AttributeNotExists(name), nil
+		}
+		return expression.AttributeExists(name), nil
+	case opBeginsWith:
+		p, err := prefixValue(key, v)
+		if err != nil {
+			return none, err
+		}
+		return name.BeginsWith(p), nil
+	case opBetween:
+		lo, hi, err := betweenValues(key, v)
+		if err != nil {
+			return none, err
+		}
+		return name.Between(expression.Value(lo), expression.Value(hi)), nil
+	case opIn:
+		l, ok := listValues(v)
+		if !ok || len(l) == 0 || len(l) > maxInValues {
+			return none, &FilterError{Key: key, Reason: fmt.Sprintf("in wants 1 to %d values in a slice or array, got %s", maxInValues, describeList(v, l, ok)), Err: ErrInvalidFilter}
+		}
+		ops := make([]expression.OperandBuilder, len(l))
+		for i, e := range l {
+			av, err := filterValue(key, e)
+			if err != nil {
+				return none, err
+			}
+			ops[i] = expression.Value(av)
+		}
+		return name.In(ops[0], ops[1:]...), nil
+	case opContains, opNContains:
+		av, err := filterValue(key, v)
+		if err != nil {
+			return none, err
+		}
+		c := name.Contains(av)
+		if op == opNContains {
+			return expression.Not(c), nil
+		}
+		return c, nil
+	case opEq, opNe:
+		av, err := filterValue(key, v)
+		if err != nil {
+			return none, err
+		}
+		if op == opEq {
+			return name.Equal(expression.Value(av)), nil
+		}
+		return name.NotEqual(expression.Value(av)), nil
+	}
+	// lt, lte, gt, gte
+	av, err := scalarValue(key, v)
+	if err != nil {
+		return none, err
+	}
+	val := expression.Value(av)
+	switch op {
+	case opLt:
+		return name.LessThan(val), nil
+	case opLte:
+		return name.LessThanEqual(val), nil
+	case opGt:
+		return name.GreaterThan(val), nil
+	default:
+		return name.GreaterThanEqual(val), nil
+	}
+}
+
+func describeList(v any, l []any, ok bool) string {
+	if !ok {
+		return fmt.Sprintf("%T", v)
+	}
+	return fmt.Sprintf("%d values", len(l))
+}
+
+// buildCondition compiles filter conditions (each a Filter, a map[string]any,
+// an expression.ConditionBuilder or a pointer to one) into one condition:
+// every leaf ANDed, or ORed when matchAny. ok is false when there is no
+// condition at all. Errors are *FilterError or *ValueError.
+func buildCondition(conds []any, matchAny bool) (expression.ConditionBuilder, bool, error) {
+	var leaves []expression.ConditionBuilder
+	var raw bool
+	for _, c := range conds {
+		var f map[string]any
+		switch x := c.(type) {
+		case nil:
+			continue
+		case Filter:
+			f = x
+		case map[string]any:
+			f = x
+		case expression.ConditionBuilder:
+			if !x.IsSet() {
+				return expression.ConditionBuilder{}, false, &FilterError{Reason: "empty expression.ConditionBuilder", Err: ErrInvalidFilter}
+			}
+			leaves = append(leaves, x)
+			raw = true
+			continue
+		case *expression.ConditionBuilder:
+			if x == nil {
+				continue
+			}
+			if !x.IsSet() {
+				return expression.ConditionBuilder{}, false, &FilterError{Reason: "empty expression.ConditionBuilder", Err: ErrInvalidFilter}
+			}
+			leaves = append(leaves, *x)
+			raw = true
+			continue
+		default:
+			return expression.ConditionBuilder{}, false, &FilterError{Reason: fmt.Sprintf("a condition must be a dynamap.Filter or an expression.ConditionBuilder, got %T", c), Err: ErrInvalidFilter}
+		}
+		for _, k := range sortedKeys(f) {
+			cb, err := filterCondition(k, f[k])
+			if err != nil {
+				return expression.ConditionBuilder{}, false, err
+			}
+			leaves = append(leaves, cb)
+		}
+	}
+	var out expression.ConditionBuilder
+	switch {
+	case len(leaves) == 0:
+		return out, false, nil
+	case len(leaves) == 1:
+		out = leaves[0]
+	case matchAny:
+		out = expression.Or(leaves[0], leaves[1], leaves[2:]...)
+	default:
+		out = expression.And(leaves[0], leaves[1], leaves[2:]...)
+	}
+	if raw {
+		// A raw builder may hold an invalid name or value; report it now, as a
+		// typed error, rather than from the request.
+		if _, err := expression.NewBuilder().WithCondition(out).Build(); err != nil {
+			return expression.ConditionBuilder{}, false, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		}
+	}
+	return out, true, nil
+}
+
+// buildKeyCondition compiles a Query's key condition against the key schema
+// keys (the table's, or the index's when querying one): an eq on the hash key
+// is required, at most one condition on the range key, nothing else. what
+// names the table or index in errors.
+func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyConditionBuilder, error) {
+	var none expression.KeyConditionBuilder
+	var hash, rng *KeyField
+	for i := range keys {
+		switch keys[i].Role {
+		case Hash:
+			hash = &keys[i]
+		case Range:
+			rng = &keys[i]
+		}
+	}
+	if hash == nil {
+		return none, &FilterError{Reason: what + " has no known hash key", Err: ErrQuery}
+	}
+	var hashCond, rangeCond expression.KeyConditionBuilder
+	var rangeKey string
+	for _, k := range sortedKeys(f) {
+		attr, op, err := splitFilterKey(k, keyOps)
+		if err != nil {
+			return none, err
+		}
+		var field *KeyField
+		switch {
+		case attr == hash.Name:
+			field = hash
+		case rng != nil && attr == rng.Name:
+			field = rng
+		default:
+			return none, &FilterError{Key: k, Reason: fmt.Sprintf("%q is not a key attribute of %s (keys: %s)", attr, what, keyNames(keys)), Err: ErrInvalidFilter}
+		}
+		if field == hash && op != opEq {
+			return none, &FilterError{Key: k, Reason: fmt.Sprintf("the hash key %q of %s takes only eq", attr, what), Err: ErrQuery}
+		}
+		if field == rng && rangeCond.IsSet() {
+			return none, &FilterError{Key: k, Reason: fmt.Sprintf("a second condition on the range key %q of %s (also %q); use between", attr, what, rangeKey), Err: ErrQuery}
+		}
+		c, err := keyCondition(k, op, *field, f[k])
+		if err != nil {
+			return none, err
+		}
+		if field == hash {
+			hashCond = c
+		} else {
+			rangeCond, rangeKey = c, k
+		}
+	}
+	if !hashCond.IsSet() {
+		return none, &FilterError{Key: hash.Name + "__eq", Reason: fmt.Sprintf("a query on %s needs an equality condition on its hash key %q", what, hash.Name), Err: ErrQuery}
+	}
+	if rangeCond.IsSet() {
+		return expression.KeyAnd(hashCond, rangeCond), nil
+	}
+	return hashCond, nil
+}
+
+// keyCondition compiles one key operator on field, checking the operand's
+// type against the key's.
+func keyCondition(k, op string, field KeyField, v any) (expression.KeyConditionBuilder, error) {
+	var none expression.KeyConditionBuilder
+	check := func(av types.AttributeValue) error {
+		if kind := avKind(av); kind != string(field.Type) {
+			return &FilterError{Key: k, Reason: fmt.Sprintf("key %q has type %s, got %s", field.Name, field.Type, kind), Err: ErrInvalidFilter}
+		}
+		return nil
+	}
+	key := expression.Key(field.Name)
+	switch op {
+	case opBeginsWith:
+		if field.Type != S {
+			return none, &FilterError{Key: k, Reason: fmt.Sprintf("beginswith needs a string key, %q has type %s", field.Name, field.Type), Err: ErrInvalidFilter}
+		}
+		p, err := prefixValue(k, v)
+		if err != nil {
+			return none, err
+		}
+		return key.BeginsWith(p), nil
+	case opBetween:
+		lo, hi, err := betweenValues(k, v)
+		if err != nil {
+			return none, err
+		}
+		if err := check(lo); err != nil {
+			return none, err
+		}
+		return key.Between(expression.Value(lo), expression.Value(hi)), nil
+	}
+	av, err := scalarValue(k, v)
+	if err != nil {
+		return none, err
+	}
+	if err := check(av); err != nil {
+		return none, err
+	}
+	val := expression.Value(av)
+	switch op {
+	case opEq:
+		return key.Equal(val), nil
+	case opLt:
+		return key.LessThan(val), nil
+	case opLte:
+		return key.LessThanEqual(val), nil
+	case opGt:
+		return key.GreaterThan(val), nil
+	default:
+		return key.GreaterThanEqual(val), nil
+	}
+}
+
+func keyNames(keys []KeyField) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
+}

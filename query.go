@@ -1,0 +1,317 @@
+package dynamap
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// maxSegments is DynamoDB's limit on TotalSegments.
+const maxSegments = 1000000
+
+// Query returns the items whose key matches keyCond, in DynamoDB's order
+// (ascending range key; descending with Reverse). keyCond needs an eq on the
+// hash key of the table (or of the index given with Index) and may hold one
+// condition on its range key: eq, lt, lte, gt, gte, beginswith or between.
+// Non-key conditions go in Where.
+//
+// Query does no I/O: the key schema is learnt, the conditions compiled and
+// the pages requested when the ResultSet is iterated or counted, and errors
+// (*FilterError wrapping ErrQuery, ErrInvalidFilter or ErrUnknownFilterType,
+// ErrInvalidCursor) surface there, before any Query request.
+func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
+	cfg := newReadConfig(opts, QueryOption.applyQuery)
+	kc := maps.Clone(keyCond)
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
+	return rs
+}
+
+// Scan returns every item of the table (or of the index given with Index)
+// that matches filter and the Where conditions, in no particular order.
+// filter may be nil. Segment reads one segment of a parallel scan; Parallel
+// reads n segments at once. Like Query, Scan does no I/O until iterated.
+func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
+	cfg := newReadConfig(opts, ScanOption.applyScan)
+	f := maps.Clone(filter)
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
+	return rs
+}
+
+// readTarget resolves the table or index a read addresses: its key fields,
+// the resume-key attributes and a description for errors.
+func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, resume map[string]DataType, what string, err error) {
+	if cfg.limit < 0 {
+		return nil, nil, "", fmt.Errorf("%w: Limit(%d) is negative", ErrQuery, cfg.limit)
+	}
+	if cfg.pageSize < 0 {
+		return nil, nil, "", fmt.Errorf("%w: PageSize(%d) is negative", ErrQuery, cfg.pageSize)
+	}
+	if cfg.index == "" {
+		return s.keys, keyAttrTypes(s.keys), fmt.Sprintf("table %q", t.name), nil
+	}
+	ix, ok := s.index(cfg.index)
+	if !ok {
+		return nil, nil, "", fmt.Errorf("%w: table %q has no index %q", ErrQuery, t.name, cfg.index)
+	}
+	if cfg.consistent && ix.Global {
+		return nil, nil, "", fmt.Errorf("%w: global index %q does not support consistent reads", ErrQuery, ix.Name)
+	}
+	return ix.Parts, keyAttrTypes(s.keys, ix.Parts), fmt.Sprintf("index %q of table %q", ix.Name, t.name), nil
+}
+
+// projection returns the projection for attrs plus the resume-key attributes
+// it lacks (to be stripped from the items before they are yielded).
+func projection(attrs []string, resume map[string]DataType) (expression.ProjectionBuilder, []string) {
+	var proj expression.ProjectionBuilder
+	var strip []string
+	names := slices.Clone(attrs)
+	for _, k := range sortedNames(resume) {
+		if !slices.Contains(attrs, k) {
+			names = append(names, k)
+			strip = append(strip, k)
+		}
+	}
+	for _, n := range names {
+		proj = proj.AddNames(expression.Name(n))
+	}
+	return proj, strip
+}
+
+// exprs are the compiled expressions of a read: with the projection for item
+// requests, without it for Select=COUNT requests.
+type exprs struct {
+	items, count expression.Expression
+}
+
+func buildExprs(key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]DataType) (exprs, []string, error) {
+	var out exprs
+	base := expression.NewBuilder()
+	if key != nil {
+		base = base.WithKeyCondition(*key)
+	}
+	if filter != nil {
+		base = base.WithFilter(*filter)
+	}
+	var strip []string
+	var err error
+	if key != nil || filter != nil {
+		if out.count, err = base.Build(); err != nil {
+			return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		}
+	}
+	if len(attrs) == 0 {
+		out.items = out.count
+		return out, nil, nil
+	}
+	for _, a := range attrs {
+		if _, err := expression.Name(a).BuildOperand(); err != nil {
+			return out, nil, &FilterError{Key: a, Reason: "invalid attribute in Attributes: " + err.Error(), Err: ErrInvalidFilter}
+		}
+	}
+	var proj expression.ProjectionBuilder
+	proj, strip = projection(attrs, resume)
+	if out.items, err = base.WithProjection(proj).Build(); err != nil {
+		return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+	}
+	return out, strip, nil
+}
+
+func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) (*plan, error) {
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, resume, what, err := t.readTarget(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := buildKeyCondition(keyCond, keys, what)
+	if err != nil {
+		return nil, err
+	}
+	var filter *expression.ConditionBuilder
+	if cb, ok, err := buildCondition(cfg.where, cfg.matchAny); err != nil {
+		return nil, err
+	} else if ok {
+		filter = &cb
+	}
+	ex, strip, err := buildExprs(&kc, filter, cfg.attrs, resume)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{
+		pageSize: cfg.pageSize,
+		index:    cfg.index,
+		segs:     []segState{{}},
+		keyAttrs: sortedNames(resume),
+		strip:    strip,
+	}
+	if cfg.startFrom != "" {
+		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
+			return nil, err
+		}
+	}
+	p.fetch = func(ctx context.Context, _ int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
+		e := ex.items
+		in := &dynamodb.QueryInput{
+			TableName:              &t.name,
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			ExclusiveStartKey:      start,
+		}
+		if count {
+			e = ex.count
+			in.Select = types.SelectCount
+		}
+		in.KeyConditionExpression = e.KeyCondition()
+		in.FilterExpression = e.Filter()
+		in.ProjectionExpression = e.Projection()
+		in.ExpressionAttributeNames = e.Names()
+		in.ExpressionAttributeValues = e.Values()
+		if cfg.index != "" {
+			in.IndexName = &cfg.index
+		}
+		if cfg.consistent {
+			in.ConsistentRead = ptr(true)
+		}
+		if cfg.reverse {
+			in.ScanIndexForward = ptr(false)
+		}
+		if limit > 0 {
+			in.Limit = &limit
+		}
+		out, err := t.c.API().Query(ctx, in)
+		if err != nil {
+			return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
+		}
+		return page{
+			items:    out.Items,
+			lastKey:  out.LastEvaluatedKey,
+			more:     len(out.LastEvaluatedKey) > 0,
+			count:    int64(out.Count),
+			scanned:  int64(out.ScannedCount),
+			capacity: capacityUnits(out.ConsumedCapacity),
+		}, nil
+	}
+	return p, nil
+}
+
+func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*plan, error) {
+	total, segs, err := scanSegments(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, resume, _, err := t.readTarget(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var fb *expression.ConditionBuilder
+	conds := append([]any{filter}, cfg.where...)
+	if cb, ok, err := buildCondition(conds, cfg.matchAny); err != nil {
+		return nil, err
+	} else if ok {
+		fb = &cb
+	}
+	ex, strip, err := buildExprs(nil, fb, cfg.attrs, resume)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{
+		pageSize: cfg.pageSize,
+		index:    cfg.index,
+		total:    total,
+		keyAttrs: sortedNames(resume),
+		strip:    strip,
+	}
+	for _, g := range segs {
+		p.segs = append(p.segs, segState{seg: g})
+	}
+	if cfg.startFrom != "" {
+		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, total, segs, resume); err != nil {
+			return nil, err
+		}
+	}
+	p.fetch = func(ctx context.Context, seg int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
+		e := ex.items
+		in := &dynamodb.ScanInput{
+			TableName:              &t.name,
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			ExclusiveStartKey:      start,
+		}
+		if count {
+			e = ex.count
+			in.Select = types.SelectCount
+		}
+		in.FilterExpression = e.Filter()
+		in.ProjectionExpression = e.Projection()
+		in.ExpressionAttributeNames = e.Names()
+		in.ExpressionAttributeValues = e.Values()
+		if cfg.index != "" {
+			in.IndexName = &cfg.index
+		}
+		if cfg.consistent {
+			in.ConsistentRead = ptr(true)
+		}
+		if total > 0 {
+			in.Segment, in.TotalSegments = ptr(int32(seg)), ptr(int32(total))
+		}
+		if limit > 0 {
+			in.Limit = &limit
+		}
+		out, err := t.c.API().Scan(ctx, in)
+		if err != nil {
+			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
+		}
+		return page{
+			items:    out.Items,
+			lastKey:  out.LastEvaluatedKey,
+			more:     len(out.LastEvaluatedKey) > 0,
+			count:    int64(out.Count),
+			scanned:  int64(out.ScannedCount),
+			capacity: capacityUnits(out.ConsumedCapacity),
+		}, nil
+	}
+	return p, nil
+}
+
+// scanSegments returns TotalSegments (0: unsegmented) and the segments this
+// scan reads.
+func scanSegments(cfg *readConfig) (int, []int, error) {
+	switch {
+	case cfg.totalSegments != 0 && cfg.parallel > 1:
+		return 0, nil, fmt.Errorf("%w: Segment and Parallel cannot be combined", ErrQuery)
+	case cfg.totalSegments != 0:
+		if cfg.totalSegments < 1 || cfg.totalSegments > maxSegments || cfg.segment < 0 || cfg.segment >= cfg.totalSegments {
+			return 0, nil, fmt.Errorf("%w: Segment(%d, %d) wants 0 <= i < n <= %d", ErrQuery, cfg.segment, cfg.totalSegments, maxSegments)
+		}
+		return cfg.totalSegments, []int{cfg.segment}, nil
+	case cfg.parallel > maxSegments:
+		return 0, nil, fmt.Errorf("%w: Parallel(%d) exceeds %d segments", ErrQuery, cfg.parallel, maxSegments)
+	case cfg.parallel > 1:
+		segs := make([]int, cfg.parallel)
+		for i := range segs {
+			segs[i] = i
+		}
+		return cfg.parallel, segs, nil
+	case cfg.parallel < 0:
+		return 0, nil, fmt.Errorf("%w: Parallel(%d) is negative", ErrQuery, cfg.parallel)
+	}
+	return 0, []int{0}, nil
+}
+
+func capacityUnits(c *types.ConsumedCapacity) float64 {
+	if c == nil || c.CapacityUnits == nil {
+		return 0
+	}
+	return *c.CapacityUnits
+}
