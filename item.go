@@ -219,7 +219,10 @@ func (it *Item) Decode(v any) error {
 // (never loaded) item must not exist yet (no item with its hash key). When a
 // condition fails nothing is written and the error is
 // ErrConditionalCheckFailed. Save(ctx, Overwrite()) writes unconditionally.
-// Expected adds conditions of the caller's own.
+// Expected adds conditions of the caller's own. DynamoDB cannot express
+// "no other attributes", so an attribute someone else added that the item
+// never held is replaced away by Save; WithVersion (or PartialSave, which
+// leaves other attributes alone) closes that gap.
 //
 // On a table WithVersion, Save also requires the stored version to be the
 // loaded one (absent for a new item) and writes version+1 (1 for a new
