@@ -1,0 +1,178 @@
+package dynamap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// GetItem reads the item with the given key. Options: Consistent (default:
+// eventually consistent) and Attributes (default: every attribute; an item
+// loaded with a projection can be PartialSaved but not Saved). When no item
+// has the key the error is ErrItemNotFound. A missing, mistyped or empty key
+// attribute is a *KeyError, returned before any request.
+func (t *Table) GetItem(ctx context.Context, key Key, opts ...GetOption) (*Item, error) {
+	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
+	kav, err := t.keyAV(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return t.getItem(ctx, kav, cfg)
+}
+
+func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue, cfg *readConfig) (*Item, error) {
+	in := &dynamodb.GetItemInput{TableName: &t.name, Key: kav}
+	if cfg.consistent {
+		in.ConsistentRead = ptr(true)
+	}
+	if len(cfg.attrs) > 0 {
+		proj := projection(cfg.attrs)
+		expr, err := expression.NewBuilder().WithProjection(proj).Build()
+		if err != nil {
+			return nil, &ValueError{Reason: "cannot build projection", Err: err}
+		}
+		in.ProjectionExpression = expr.Projection()
+		in.ExpressionAttributeNames = expr.Names()
+	}
+	out, err := t.c.API().GetItem(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("dynamap: get item from %q: %w", t.name, wrapErr(err))
+	}
+	if len(out.Item) == 0 {
+		return nil, fmt.Errorf("%w in %q", ErrItemNotFound, t.name)
+	}
+	it := newLoadedItem(t, out.Item)
+	it.partial = len(cfg.attrs) > 0
+	return it, nil
+}
+
+// projection builds a projection expression of attribute names or dotted
+// paths.
+func projection(attrs []string) expression.ProjectionBuilder {
+	names := make([]expression.NameBuilder, len(attrs))
+	for i, a := range attrs {
+		names[i] = expression.Name(a)
+	}
+	return expression.NamesList(names[0], names[1:]...)
+}
+
+// HasItem reports whether an item with the given key exists (boto's
+// has_item). It fetches only the hash key attribute. Options as GetItem.
+func (t *Table) HasItem(ctx context.Context, key Key, opts ...GetOption) (bool, error) {
+	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return false, err
+	}
+	kav, err := t.keyFromValues(s.keys, key)
+	if err != nil {
+		return false, err
+	}
+	cfg.attrs = []string{s.keys[0].Name}
+	if _, err := t.getItem(ctx, kav, cfg); err != nil {
+		if errors.Is(err, ErrItemNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// Lookup reads an item by its key values given positionally, hash key first
+// then range key, as the table's schema orders them (learnt with one
+// DescribeTable if needed). Too few or too many values are a *KeyError;
+// ErrItemNotFound when absent. Reads are eventually consistent.
+func (t *Table) Lookup(ctx context.Context, hash any, rangeKey ...any) (*Item, error) {
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	values := append([]any{hash}, rangeKey...)
+	if len(values) > len(s.keys) {
+		return nil, &KeyError{Table: t.name, Attribute: fmt.Sprint(values[len(s.keys)]), Reason: fmt.Sprintf("table has %d key attributes, got %d values", len(s.keys), len(values))}
+	}
+	key := Key{}
+	for i, v := range values {
+		key[s.keys[i].Name] = v
+	}
+	kav, err := t.keyFromValues(s.keys, key)
+	if err != nil {
+		return nil, err
+	}
+	return t.getItem(ctx, kav, &readConfig{})
+}
+
+// NewItem returns a new (never loaded) item of the table holding data (see
+// ItemFrom for what data may be; nil gives an empty item). It does no I/O;
+// a value that cannot be stored is a *ValueError. Save it to create it.
+func (t *Table) NewItem(data any) (*Item, error) { return ItemFrom(t, data) }
+
+// PutItem writes a whole item. data is a map[string]any, an *Item (its
+// current values), or a struct or pointer to one. By default PutItem refuses
+// to replace an existing item (condition: no item with the hash key), and a
+// clash fails with ErrConditionalCheckFailed; Overwrite() replaces
+// unconditionally. Expected adds conditions on the stored item (combine it
+// with Overwrite to replace only an item that matches). On a table
+// WithVersion a created item gets version 1; with Overwrite the version is
+// not checked and the one in data plus 1 (1 when data has none) is written.
+// Key errors are returned before any request.
+func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error {
+	av, err := marshalItem(data)
+	if err != nil {
+		return err
+	}
+	cfg := &writeConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyPut(cfg)
+		}
+	}
+	it := &Item{table: t, data: av}
+	return it.save(ctx, cfg)
+}
+
+// DeleteItem deletes the item with the given key. Expected(filter) makes
+// the delete conditional on the stored item (conditions ANDed, or ORed with
+// MatchAny). It returns true when an item was deleted, and false, nil when
+// the condition failed or no item had the key (boto's contract: a failed
+// conditional delete is not an error). It does not check versions (use
+// Item.Delete for that). Key errors are returned before any request.
+func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (bool, error) {
+	cfg := &writeConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyDelete(cfg)
+		}
+	}
+	kav, err := t.keyAV(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	cond, err := combineConditions(nil, cfg)
+	if err != nil {
+		return false, err
+	}
+	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: kav, ReturnValues: types.ReturnValueAllOld}
+	if cond != nil {
+		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
+		if err != nil {
+			return false, &ValueError{Reason: "cannot build condition", Err: err}
+		}
+		in.ConditionExpression = expr.Condition()
+		in.ExpressionAttributeNames = expr.Names()
+		in.ExpressionAttributeValues = expr.Values()
+	}
+	out, err := t.c.API().DeleteItem(ctx, in)
+	if err != nil {
+		err = wrapErr(err)
+		if errors.Is(err, ErrConditionalCheckFailed) {
+			return false, nil
+		}
+		return false, fmt.Errorf("dynamap: delete item from %q: %w", t.name, err)
+	}
+	return len(out.Attributes) > 0, nil
+}

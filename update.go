@@ -1,0 +1,284 @@
+package dynamap
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// UpdateAction is an action or modifier of Table.UpdateItem: SetValue,
+// SetDefault, Add, RemoveAttr, DeleteFromSet, Strict, If, ReturnNew,
+// ReturnOld.
+type UpdateAction interface{ applyItemUpdate(*updateConfig) }
+
+type updateKind int
+
+const (
+	updSet updateKind = iota
+	updSetDefault
+	updAdd
+	updRemove
+	updDelete
+)
+
+type updateOp struct {
+	kind updateKind
+	name string
+	av   types.AttributeValue
+}
+
+// updateConfig collects UpdateItem's actions and modifiers.
+type updateConfig struct {
+	ops    []updateOp
+	conds  []any // Filter or expression.ConditionBuilder
+	strict bool
+	ret    types.ReturnValue
+	err    error // first bad action, reported before any request
+}
+
+type updateFunc func(*updateConfig)
+
+func (f updateFunc) applyItemUpdate(c *updateConfig) { f(c) }
+
+func updateOpAction(kind updateKind, name string, v any, check func(types.AttributeValue) string) UpdateAction {
+	return updateFunc(func(c *updateConfig) {
+		if c.err != nil {
+			return
+		}
+		if name == "" {
+			c.err = &ValueError{Reason: "empty attribute name in update"}
+			return
+		}
+		op := updateOp{kind: kind, name: name}
+		if kind != updRemove {
+			av, err := marshalValue(v)
+			if err != nil {
+				c.err = prefixAttr(err, name)
+				return
+			}
+			if check != nil {
+				if reason := check(av); reason != "" {
+					c.err = &ValueError{Attribute: name, Reason: reason}
+					return
+				}
+			}
+			op.av = av
+		}
+		c.ops = append(c.ops, op)
+	})
+}
+
+// SetValue sets the attribute at name (a name or a dotted path into maps)
+// to v.
+func SetValue(name string, v any) UpdateAction { return updateOpAction(updSet, name, v, nil) }
+
+// SetDefault sets the attribute at name to v only if it is absent
+// (if_not_exists); an existing value is kept.
+func SetDefault(name string, v any) UpdateAction { return updateOpAction(updSetDefault, name, v, nil) }
+
+// Add adds v to the attribute at name: a number is added to a number (an
+// absent attribute counts as 0), a set (StringSet, NumberSet, BinarySet or
+// map[T]struct{}) is merged into a set of the same kind (an absent attribute
+// counts as empty). Any other value is a *ValueError.
+func Add(name string, v any) UpdateAction {
+	return updateOpAction(updAdd, name, v, func(av types.AttributeValue) string {
+		switch av.(type) {
+		case *types.AttributeValueMemberN, *types.AttributeValueMemberSS,
+			*types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
+			return ""
+		}
+		return fmt.Sprintf("Add needs a number or a set, got %s", avKind(av))
+	})
+}
+
+// RemoveAttr removes the attribute at name.
+func RemoveAttr(name string) UpdateAction { return updateOpAction(updRemove, name, nil, nil) }
+
+// DeleteFromSet removes the elements of set (a StringSet, NumberSet,
+// BinarySet or map[T]struct{}) from the set attribute at name. Any other
+// value is a *ValueError.
+func DeleteFromSet(name string, set any) UpdateAction {
+	return updateOpAction(updDelete, name, set, func(av types.AttributeValue) string {
+		switch av.(type) {
+		case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
+			return ""
+		}
+		return fmt.Sprintf("DeleteFromSet needs a set, got %s", avKind(av))
+	})
+}
+
+// Strict makes UpdateItem update only an existing item: when no item has
+// the key, nothing is written and the error is ErrConditionalCheckFailed.
+// Default: upsert (a missing item is created from the key and the actions).
+func Strict() UpdateAction { return updateFunc(func(c *updateConfig) { c.strict = true }) }
+
+// If makes UpdateItem conditional on the stored item matching filter (a
+// Filter or an expression.ConditionBuilder); several are ANDed. A failed
+// condition is ErrConditionalCheckFailed. Default: no condition.
+func If(filter any) UpdateAction {
+	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, filter) })
+}
+
+// ReturnNew makes UpdateItem return the whole item as it is after the
+// update. Default: no item is returned.
+func ReturnNew() UpdateAction {
+	return updateFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllNew })
+}
+
+// ReturnOld makes UpdateItem return the whole item as it was before the
+// update (nil when the update created it). Default: no item is returned.
+func ReturnOld() UpdateAction {
+	return updateFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllOld })
+}
+
+// UpdateItem changes one item in place with a single UpdateItem request,
+// atomically: actions SetValue, SetDefault, Add, RemoveAttr and
+// DeleteFromSet, modifiers Strict (the item must exist; default: upsert), If
+// (conditions), and ReturnNew or ReturnOld. The returned item is nil unless
+// ReturnNew or ReturnOld was given. On a table WithVersion the version
+// attribute is incremented too (unless an action names it), so that copies
+// loaded earlier go stale. Bad actions and key errors are returned before
+// any request; at least one action is required.
+func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateAction) (*Item, error) {
+	cfg := &updateConfig{}
+	for _, a := range actions {
+		if a != nil {
+			a.applyItemUpdate(cfg)
+		}
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	if len(cfg.ops) == 0 {
+		return nil, &ValueError{Reason: "UpdateItem needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
+	}
+	out, err := t.updateItem(ctx, key, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ret == "" || len(out.Attributes) == 0 {
+		return nil, nil
+	}
+	return newLoadedItem(t, out.Attributes), nil
+}
+
+func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dynamodb.UpdateItemOutput, error) {
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kav, err := t.keyFromValues(s.keys, key)
+	if err != nil {
+		return nil, err
+	}
+	var upd expression.UpdateBuilder
+	touchesVersion := false
+	for _, op := range cfg.ops {
+		for _, f := range s.keys {
+			if op.name == f.Name {
+				return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
+			}
+		}
+		if t.version != "" && op.name == t.version {
+			touchesVersion = true
+		}
+		name := expression.Name(op.name)
+		switch op.kind {
+		case updSet:
+			upd = upd.Set(name, expression.Value(op.av))
+		case updSetDefault:
+			upd = upd.Set(name, expression.IfNotExists(name, expression.Value(op.av)))
+		case updAdd:
+			upd = upd.Add(name, expression.Value(op.av))
+		case updRemove:
+			upd = upd.Remove(name)
+		case updDelete:
+			upd = upd.Delete(name, expression.Value(op.av))
+		}
+	}
+	if t.version != "" && !touchesVersion {
+		upd = upd.Add(expression.NameNoDotSplit(t.version), expression.Value(numAV("1")))
+	}
+	var conds []expression.ConditionBuilder
+	if cfg.strict {
+		conds = append(conds, expression.AttributeExists(expression.NameNoDotSplit(s.keys[0].Name)))
+	}
+	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds})
+	if err != nil {
+		return nil, err
+	}
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, &ValueError{Reason: "cannot build update", Err: err}
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
+		Key:                       kav,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              cfg.ret,
+	}
+	out, err := t.c.API().UpdateItem(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+	}
+	return out, nil
+}
+
+// Increment atomically adds by (any Go integer or float, or a Number;
+// negative to decrement) to the number attribute attr of the item with the
+// given key and returns the new value. A missing item or attribute counts
+// as 0 (upsert): concurrent Increments never lose an update.
+func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Number, error) {
+	n, err := NumberOf(by)
+	if err != nil {
+		return "", prefixAttr(err, attr)
+	}
+	cfg := &updateConfig{ret: types.ReturnValueUpdatedNew}
+	Add(attr, n).applyItemUpdate(cfg)
+	if cfg.err != nil {
+		return "", cfg.err
+	}
+	out, err := t.updateItem(ctx, key, cfg)
+	if err != nil {
+		return "", err
+	}
+	// UPDATED_NEW returns the top-level attribute; walk a dotted path down.
+	path := strings.Split(attr, ".")
+	v := types.AttributeValue(&types.AttributeValueMemberM{Value: out.Attributes})
+	for _, part := range path {
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok {
+			return "", &ValueError{Attribute: attr, Reason: "DynamoDB returned no new value"}
+		}
+		v = m.Value[part]
+	}
+	num, ok := v.(*types.AttributeValueMemberN)
+	if !ok {
+		return "", &ValueError{Attribute: attr, Reason: fmt.Sprintf("new value is %s, not a number", avKind(v))}
+	}
+	return Number(num.Value), nil
+}
+
+// RemoveAttributes removes the named attributes (names or dotted paths) from
+// an existing item. It never creates an item: when no item has the key the
+// error is ErrConditionalCheckFailed. Absent attributes are ignored.
+func (t *Table) RemoveAttributes(ctx context.Context, key Key, names ...string) error {
+	actions := make([]UpdateAction, 0, len(names)+1)
+	for _, n := range names {
+		actions = append(actions, RemoveAttr(n))
+	}
+	actions = append(actions, Strict())
+	_, err := t.UpdateItem(ctx, key, actions...)
+	return err
+}
