@@ -108,13 +108,13 @@ func exprString(expr *string, names map[string]string, values map[string]types.A
 		if v, ok := names[k]; ok {
 			s = strings.ReplaceAll(s, k, v)
 		} else {
-			s = strings.ReplaceAll(s, k, avString(values[k]))
+			s = strings.ReplaceAll(s, k, itemAVString(values[k]))
 		}
 	}
 	return s
 }
 
-func avString(av types.AttributeValue) string {
+func itemAVString(av types.AttributeValue) string {
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
 		return `"` + x.Value + `"`

@@ -30,7 +30,7 @@ func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue
 		in.ConsistentRead = ptr(true)
 	}
 	if len(cfg.attrs) > 0 {
-		proj := projection(cfg.attrs)
+		proj := namesProjection(cfg.attrs)
 		expr, err := expression.NewBuilder().WithProjection(proj).Build()
 		if err != nil {
 			return nil, &ValueError{Reason: "cannot build projection", Err: err}
@@ -50,9 +50,9 @@ func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue
 	return it, nil
 }
 
-// projection builds a projection expression of attribute names or dotted
+// namesProjection builds a projection expression of attribute names or dotted
 // paths.
-func projection(attrs []string) expression.ProjectionBuilder {
+func namesProjection(attrs []string) expression.ProjectionBuilder {
 	names := make([]expression.NameBuilder, len(attrs))
 	for i, a := range attrs {
 		names[i] = expression.Name(a)
