@@ -455,3 +455,37 @@ func TestDeleteItemExpected(t *testing.T) {
 	require.NoError(t, it.Delete(ctx))
 	assert.False(t, errors.Is(err, ErrItemNotFound))
 }
+
+func TestWriteConditionsWithFilters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var rc requestCounter
+	tbl := testTable(t, testConn(t, rc.option), []KeyField{HashKey("id")})
+	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "f", "balance": 10, "tags": StringSet{"a"}}))
+	k := Key{"id": "f"}
+
+	deleted, err := tbl.DeleteItem(ctx, k, Expected(Filter{"balance__eq": 0}))
+	require.NoError(t, err)
+	assert.False(t, deleted)
+
+	_, err = tbl.UpdateItem(ctx, k, Add("balance", -5), If(Filter{"balance__gte": 5, "tags__contains": "a"}))
+	require.NoError(t, err)
+	_, err = tbl.UpdateItem(ctx, k, Add("balance", -5), If(Filter{"balance__gte": 6}))
+	assert.ErrorIs(t, err, ErrConditionalCheckFailed)
+
+	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "f", "balance": 0}, Overwrite(), Expected(Filter{"balance__eq": 5})))
+	err = tbl.PutItem(ctx, map[string]any{"id": "f", "balance": 1}, Overwrite(), Expected(Filter{"balance__eq": 5}))
+	assert.ErrorIs(t, err, ErrConditionalCheckFailed)
+
+	deleted, err = tbl.DeleteItem(ctx, k, Expected(Filter{"balance__eq": 1, "missing__null": true}), MatchAny())
+	require.NoError(t, err)
+	assert.True(t, deleted)
+
+	// A bad filter fails before any request.
+	before := rc.total()
+	_, err = tbl.DeleteItem(ctx, k, Expected(Filter{"balance__betwen": 1}))
+	assert.ErrorIs(t, err, ErrUnknownFilterType)
+	_, err = tbl.UpdateItem(ctx, k, SetValue("a", 1), If(Filter{"balance__between": 1}))
+	assert.ErrorIs(t, err, ErrInvalidFilter)
+	assert.Equal(t, before, rc.total())
+}
