@@ -24,6 +24,7 @@ type readConfig struct {
 	segment       int
 	totalSegments int
 	parallel      int
+	batchRetry    *retryPolicy // BatchGet's re-send budget; nil: defaultRetry
 }
 
 // GetOption configures GetItem, HasItem and Lookup.

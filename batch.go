@@ -1,0 +1,651 @@
+package dynamap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// DynamoDB's batch limits.
+const (
+	maxBatchWrite      = 25               // requests per BatchWriteItem
+	maxBatchGet        = 100              // keys per BatchGetItem
+	maxItemSize        = 400 * 1024       // bytes per item
+	maxBatchWriteBytes = 16 * 1024 * 1024 // bytes per BatchWriteItem request
+)
+
+// retryPolicy is the budget for re-sending what DynamoDB left unprocessed.
+type retryPolicy struct {
+	maxRetries int           // re-sends of one request after the first send
+	base       time.Duration // first backoff
+	max        time.Duration // backoff cap
+}
+
+// defaultRetry: 10 re-sends, 50ms doubling up to 5s, with jitter.
+var defaultRetry = retryPolicy{maxRetries: 10, base: 50 * time.Millisecond, max: 5 * time.Second}
+
+// backoff returns the pause before re-send number attempt (0-based): a
+// random duration in [d/2, d] where d = min(max, base·2^attempt).
+func (p retryPolicy) backoff(attempt int) time.Duration {
+	d := p.max
+	if attempt < 32 {
+		if e := p.base << attempt; e > 0 && e < p.max {
+			d = e
+		}
+	}
+	if d <= 0 {
+		return 0
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// sleepCtx pauses for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// retryableBatchErr reports whether a failed BatchWriteItem or BatchGetItem
+// call (after the SDK retryer gave up) may be re-sent as a whole: throttling,
+// a 5xx answer, or a broken connection. Batch puts, deletes and gets are
+// idempotent, so re-sending them is safe.
+func retryableBatchErr(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if IsThrottled(err) {
+		return true
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
+
+// BatchOption configures BatchWrite and BatchWriteFunc.
+type BatchOption interface{ applyBatch(*batchConfig) }
+
+// BatchRetryOption fits BatchWrite, BatchWriteFunc and BatchGet.
+type BatchRetryOption interface {
+	BatchOption
+	BatchGetOption
+}
+
+type batchConfig struct {
+	retry       retryPolicy
+	concurrency int
+	onProgress  func(written, pending int)
+}
+
+type batchFunc func(*batchConfig)
+
+func (f batchFunc) applyBatch(c *batchConfig) { f(c) }
+
+type batchRetryFunc func(*retryPolicy)
+
+func (f batchRetryFunc) applyBatch(c *batchConfig) { f(&c.retry) }
+func (f batchRetryFunc) applyBatchGet(c *readConfig) {
+	if c.batchRetry == nil {
+		p := defaultRetry
+		c.batchRetry = &p
+	}
+	f(c.batchRetry)
+}
+
+// MaxRetries is how many times a batch re-sends one request (a put, a delete
+// or a key to read) that DynamoDB left unprocessed, or that was in a call
+// rejected as a whole by throttling, a 5xx answer or a broken connection after
+// the connection's own retryer gave up. When the budget runs out the request
+// is returned in an *UnprocessedError. Default: 10. n < 0 means 0.
+func MaxRetries(n int) BatchRetryOption {
+	return batchRetryFunc(func(p *retryPolicy) { p.maxRetries = max(n, 0) })
+}
+
+// Backoff sets the pause before a batch re-sends unprocessed requests: re-send
+// k waits a random duration between half and all of min(maxDelay, base·2^k).
+// Default: base 50ms, maxDelay 5s.
+func Backoff(base, maxDelay time.Duration) BatchRetryOption {
+	return batchRetryFunc(func(p *retryPolicy) { p.base, p.max = max(base, 0), max(maxDelay, 0) })
+}
+
+// Concurrency lets a BatchTable keep up to n BatchWriteItem calls in flight
+// while the caller keeps adding requests. Default: 1 (one call in flight while
+// the next 25 requests are buffered). n < 1 means 1.
+func Concurrency(n int) BatchOption {
+	return batchFunc(func(c *batchConfig) { c.concurrency = max(n, 1) })
+}
+
+// OnProgress registers fn, called after every BatchWriteItem answer with the
+// number of requests written so far and the number handed to the writer but
+// neither written nor failed yet. Calls are serialized but may come from a
+// goroutine of the writer. Default: none.
+func OnProgress(fn func(written, pending int)) BatchOption {
+	return batchFunc(func(c *batchConfig) { c.onProgress = fn })
+}
+
+// writeReq is one buffered put or delete.
+type writeReq struct {
+	key  string                          // canonical key, for de-duplication
+	put  map[string]types.AttributeValue // the item, for a put
+	del  map[string]types.AttributeValue // the key, for a delete
+	size int                             // estimated bytes
+}
+
+func (r writeReq) sdk() types.WriteRequest {
+	if r.put != nil {
+		return types.WriteRequest{PutRequest: &types.PutRequest{Item: r.put}}
+	}
+	return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: r.del}}
+}
+
+// BatchTable buffers puts and deletes for one table and writes them with
+// BatchWriteItem, 25 at a time, re-sending whatever DynamoDB leaves
+// unprocessed with capped exponential backoff and jitter. Nothing handed to
+// it is dropped: each request is written, or returned in an
+// *UnprocessedError by a later call or by Close.
+//
+// A BatchTable is safe for concurrent use. Requests on the same key are
+// applied in the order they were handed over: inside one buffer the last one
+// wins (DynamoDB rejects two requests on one key in a call), and a buffer is
+// not sent while an earlier call holding one of its keys is still in flight.
+type BatchTable struct {
+	t   *Table
+	cfg batchConfig
+	sem chan struct{} // one slot per call in flight
+	wg  sync.WaitGroup
+
+	mu      sync.Mutex // producers: buffer and dispatch
+	buf     []writeReq
+	bufIdx  map[string]int
+	bufSize int
+	closed  bool
+
+	smu      sync.Mutex // state shared with the senders
+	inflight map[string]chan struct{}
+	cancels  map[uint64]context.CancelCauseFunc
+	nextID   uint64
+	failed   []writeReq
+	failErr  error
+	accepted int
+	written  int
+	nfailed  int
+
+	pmu sync.Mutex // serializes OnProgress calls
+}
+
+// BatchWrite returns a writer that buffers puts and deletes for t (boto's
+// batch_write). It does no I/O. Close it to send what is buffered and learn
+// what could not be written; BatchWriteFunc does that for you.
+func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
+	cfg := batchConfig{retry: defaultRetry, concurrency: 1}
+	for _, o := range opts {
+		if o != nil {
+			o.applyBatch(&cfg)
+		}
+	}
+	return &BatchTable{
+		t:        t,
+		cfg:      cfg,
+		sem:      make(chan struct{}, cfg.concurrency),
+		bufIdx:   map[string]int{},
+		inflight: map[string]chan struct{}{},
+		cancels:  map[uint64]context.CancelCauseFunc{},
+	}
+}
+
+// BatchWriteFunc runs fn with a new BatchTable for t and always closes it. It
+// returns fn's error and Close's, joined when both fail.
+func (t *Table) BatchWriteFunc(ctx context.Context, fn func(b *BatchTable) error, opts ...BatchOption) error {
+	b := t.BatchWrite(opts...)
+	err := fn(b)
+	return errors.Join(err, b.Close(ctx))
+}
+
+// PutItem buffers a put of data (a map[string]any, a map of attribute
+// values, an *Item or a struct). A missing or mistyped key, or an item over
+// DynamoDB's 400 KB limit, is an error and nothing is buffered. A non-nil
+// error always means data was not accepted; an *UnprocessedError then lists
+// earlier requests that could not be written.
+func (b *BatchTable) PutItem(ctx context.Context, data any) error {
+	av, err := marshalItem(data)
+	if err != nil {
+		return err
+	}
+	s, err := b.t.schemaFor(ctx)
+	if err != nil {
+		return err
+	}
+	key, err := b.t.itemKey(s.keys, av)
+	if err != nil {
+		return err
+	}
+	size := itemSize(av)
+	if size > maxItemSize {
+		return &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+	}
+	return b.add(ctx, writeReq{key: keyString(s.keys, key), put: av, size: size})
+}
+
+// DeleteItem buffers a delete of key. An invalid key is a *KeyError and
+// nothing is buffered. A non-nil error always means the delete was not
+// accepted; an *UnprocessedError then lists earlier requests that could not
+// be written.
+func (b *BatchTable) DeleteItem(ctx context.Context, key Key) error {
+	s, err := b.t.schemaFor(ctx)
+	if err != nil {
+		return err
+	}
+	av, err := b.t.keyFromValues(s.keys, map[string]any(key))
+	if err != nil {
+		return err
+	}
+	return b.add(ctx, writeReq{key: keyString(s.keys, av), del: av, size: itemSize(av)})
+}
+
+func (b *BatchTable) add(ctx context.Context, r writeReq) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	if err := b.takeFailure(); err != nil {
+		return err
+	}
+	if i, ok := b.bufIdx[r.key]; ok {
+		b.bufSize += r.size - b.buf[i].size
+		b.buf[i] = r
+		return nil
+	}
+	if len(b.buf) >= maxBatchWrite || b.bufSize+r.size > maxBatchWriteBytes {
+		if err := b.dispatch(ctx); err != nil {
+			return err
+		}
+	}
+	b.bufIdx[r.key] = len(b.buf)
+	b.buf = append(b.buf, r)
+	b.bufSize += r.size
+	b.smu.Lock()
+	b.accepted++
+	b.smu.Unlock()
+	return nil
+}
+
+// dispatch hands the buffer to a sender goroutine, waiting for a free slot
+// and for earlier calls on the same keys. On error the buffer is kept.
+// b.mu is held.
+func (b *BatchTable) dispatch(ctx context.Context) error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	chunk := b.buf
+	done := make(chan struct{})
+	for {
+		b.smu.Lock()
+		var wait chan struct{}
+		for _, r := range chunk {
+			if ch, ok := b.inflight[r.key]; ok {
+				wait = ch
+				break
+			}
+		}
+		if wait == nil {
+			for _, r := range chunk {
+				b.inflight[r.key] = done
+			}
+			b.smu.Unlock()
+			break
+		}
+		b.smu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		b.smu.Lock()
+		for _, r := range chunk {
+			delete(b.inflight, r.key)
+		}
+		b.smu.Unlock()
+		close(done)
+		return context.Cause(ctx)
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	b.smu.Lock()
+	id := b.nextID
+	b.nextID++
+	b.cancels[id] = cancel
+	b.smu.Unlock()
+
+	b.buf = make([]writeReq, 0, maxBatchWrite)
+	b.bufIdx = map[string]int{}
+	b.bufSize = 0
+	b.wg.Add(1)
+	go b.send(sctx, id, chunk, done)
+	return nil
+}
+
+// send writes chunk, re-sending what is left unprocessed within the retry
+// budget, and records what could not be written.
+func (b *BatchTable) send(ctx context.Context, id uint64, chunk []writeReq, done chan struct{}) {
+	defer func() {
+		b.smu.Lock()
+		for _, r := range chunk {
+			if b.inflight[r.key] == done {
+				delete(b.inflight, r.key)
+			}
+		}
+		b.cancels[id](nil)
+		delete(b.cancels, id)
+		b.smu.Unlock()
+		close(done)
+		<-b.sem
+		b.wg.Done()
+	}()
+	name := b.t.name
+	pending := chunk
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		reqs := make([]types.WriteRequest, len(pending))
+		for i, r := range pending {
+			reqs[i] = r.sdk()
+		}
+		out, err := b.t.c.API().BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{name: reqs},
+		})
+		var left []writeReq
+		if err != nil {
+			err = fmt.Errorf("dynamap: batch write %q: %w", name, wrapErr(err))
+			if ctx.Err() != nil || !retryableBatchErr(err) {
+				b.fail(pending, err)
+				return
+			}
+			lastErr = err
+			left = pending
+		} else {
+			left = b.unprocessed(pending, out.UnprocessedItems[name])
+			b.progress(len(pending)-len(left), nil, nil)
+		}
+		if len(left) == 0 {
+			return
+		}
+		if attempt >= b.cfg.retry.maxRetries {
+			b.fail(left, lastErr)
+			return
+		}
+		if err := sleepCtx(ctx, b.cfg.retry.backoff(attempt)); err != nil {
+			b.fail(left, err)
+			return
+		}
+		pending = left
+	}
+}
+
+// unprocessed maps DynamoDB's UnprocessedItems back onto the requests sent.
+// An answer that cannot be matched counts every request as unprocessed:
+// re-sending is safe, dropping is not.
+func (b *BatchTable) unprocessed(sent []writeReq, back []types.WriteRequest) []writeReq {
+	if len(back) == 0 {
+		return nil
+	}
+	s, err := b.t.schemaFor(context.Background())
+	if err != nil {
+		return sent
+	}
+	want := make(map[string]bool, len(back))
+	for _, w := range back {
+		var key map[string]types.AttributeValue
+		switch {
+		case w.PutRequest != nil:
+			key, err = b.t.itemKey(s.keys, w.PutRequest.Item)
+		case w.DeleteRequest != nil:
+			key, err = b.t.itemKey(s.keys, w.DeleteRequest.Key)
+		default:
+			err = ErrInvalidKey
+		}
+		if err != nil {
+			return sent
+		}
+		want[keyString(s.keys, key)] = true
+	}
+	var left []writeReq
+	for _, r := range sent {
+		if want[r.key] {
+			left = append(left, r)
+		}
+	}
+	if len(left) != len(want) {
+		return sent
+	}
+	return left
+}
+
+// fail records requests that could not be written.
+func (b *BatchTable) fail(reqs []writeReq, err error) {
+	b.progress(0, reqs, err)
+}
+
+// progress records written requests and failed ones, then reports.
+func (b *BatchTable) progress(written int, failed []writeReq, err error) {
+	b.pmu.Lock()
+	defer b.pmu.Unlock()
+	b.smu.Lock()
+	b.written += written
+	if len(failed) > 0 {
+		b.failed = append(b.failed, failed...)
+		b.nfailed += len(failed)
+		if err != nil {
+			b.failErr = err
+		}
+	}
+	w, p := b.written, b.accepted-b.written-b.nfailed
+	b.smu.Unlock()
+	if b.cfg.onProgress != nil {
+		b.cfg.onProgress(w, p)
+	}
+}
+
+// takeFailure returns, once, an *UnprocessedError for the requests that
+// failed so far.
+func (b *BatchTable) takeFailure() error {
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	if len(b.failed) == 0 {
+		return nil
+	}
+	e := &UnprocessedError{Table: b.t.name, Err: b.failErr}
+	for _, r := range b.failed {
+		if r.put != nil {
+			e.Puts = append(e.Puts, r.put)
+		} else {
+			e.Deletes = append(e.Deletes, r.del)
+		}
+	}
+	b.failed, b.failErr = nil, nil
+	return e
+}
+
+// waitAll waits for every call in flight. If ctx ends first, the calls in
+// flight are canceled and still waited for, so that what they did not write
+// is recorded.
+func (b *BatchTable) waitAll(ctx context.Context) {
+	ch := make(chan struct{})
+	go func() {
+		b.wg.Wait()
+		close(ch)
+	}()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		b.smu.Lock()
+		for _, cancel := range b.cancels {
+			cancel(context.Cause(ctx))
+		}
+		b.smu.Unlock()
+		<-ch
+	}
+}
+
+// Flush sends what is buffered and waits until every call in flight is done,
+// re-sends included. It returns an *UnprocessedError for every request that
+// could not be written and was not reported before. If ctx ends, calls in
+// flight are canceled; their requests are reported as unprocessed (DynamoDB
+// may or may not have written them).
+func (b *BatchTable) Flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	return b.flush(ctx)
+}
+
+func (b *BatchTable) flush(ctx context.Context) error {
+	var err error
+	if e := b.dispatch(ctx); e != nil {
+		// Not sent: the buffer itself is what was not written.
+		b.progress(0, b.buf, e)
+		b.buf, b.bufIdx, b.bufSize = nil, map[string]int{}, 0
+		err = e
+	}
+	b.waitAll(ctx)
+	if f := b.takeFailure(); f != nil {
+		return f
+	}
+	return err
+}
+
+// Close flushes the writer (see Flush) and closes it: later calls return
+// ErrClosed, and closing again returns nil. Close returns an
+// *UnprocessedError listing every request handed to the writer that was not
+// written and not reported by an earlier call.
+func (b *BatchTable) Close(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	return b.flush(ctx)
+}
+
+// keyString is a canonical text of a validated key: equal keys (numbers
+// compared as decimals) give equal strings.
+func keyString(fields []KeyField, key map[string]types.AttributeValue) string {
+	var sb strings.Builder
+	for _, f := range fields {
+		var v string
+		switch x := key[f.Name].(type) {
+		case *types.AttributeValueMemberS:
+			v = "S" + x.Value
+		case *types.AttributeValueMemberN:
+			v = "N" + canonicalNumber(x.Value)
+		case *types.AttributeValueMemberB:
+			v = "B" + string(x.Value)
+		}
+		sb.WriteString(strconv.Itoa(len(v)))
+		sb.WriteByte(':')
+		sb.WriteString(v)
+	}
+	return sb.String()
+}
+
+// itemSize estimates an item's size the way DynamoDB counts it: attribute
+// names plus values (UTF-8 bytes of strings, raw bytes of binaries, about one
+// byte per two significant digits of numbers, and a few bytes of overhead
+// per list or map element).
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + avSize(v)
+	}
+	return n
+}
+
+func avSize(av types.AttributeValue) int {
+	switch x := av.(type) {
+	case *types.AttributeValueMemberS:
+		return len(x.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(x.Value)
+	case *types.AttributeValueMemberB:
+		return len(x.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range x.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range x.Value {
+			n += numberSize(s)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, s := range x.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range x.Value {
+			n += 1 + avSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range x.Value {
+			n += 1 + len(k) + avSize(e)
+		}
+		return n
+	}
+	return 0
+}
+
+func numberSize(s string) int {
+	digits := 0
+	for _, c := range strings.TrimLeft(s, "-+0.") {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+		if c == 'e' || c == 'E' {
+			break
+		}
+	}
+	return min((digits+1)/2+1, 21)
+}
