@@ -280,8 +280,14 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 		return err
 	}
 	if i, ok := b.bufIdx[r.key]; ok {
+		// The earlier request is superseded: applying both in order
+		// leaves what the last one leaves, so it counts as written.
 		b.bufSize += r.size - b.buf[i].size
 		b.buf[i] = r
+		b.smu.Lock()
+		b.accepted++
+		b.written++
+		b.smu.Unlock()
 		return nil
 	}
 	if len(b.buf) >= maxBatchWrite || b.bufSize+r.size > maxBatchWriteBytes {
