@@ -489,3 +489,18 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 		assert.ElementsMatch(t, keys, avKeys(ue.Puts))
 	})
 }
+
+// endpointConn connects to endpoint (a fault proxy) with fast SDK retries.
+func endpointConn(t *testing.T, endpoint string) *conn.Conn {
+	t.Helper()
+	c, err := conn.New(context.Background(), func(o *conn.Options) {
+		o.Endpoint = endpoint
+		o.Region = "us-east-1"
+		o.AccessKeyID = "dynamap"
+		o.SecretAccessKey = "dynamap-test-secret"
+		o.MaxRetries = 2
+		o.RetryMaxBackoff = 2 * time.Millisecond
+	})
+	require.NoError(t, err)
+	return c
+}
