@@ -53,7 +53,7 @@ func (ConsistentOption) applyScan(c *readConfig)     { c.consistent = true }
 func (ConsistentOption) applyBatchGet(c *readConfig) { c.consistent = true }
 
 // AttributesOption is the option Attributes returns; it fits GetItem, Query,
-// Scan and BatchGet.
+// Scan, BatchGet and TxGet.
 type AttributesOption struct{ names []string }
 
 // Attributes limits the attributes returned to names (a projection
@@ -66,6 +66,7 @@ func (o AttributesOption) applyGet(c *readConfig)      { c.attrs = append(c.attr
 func (o AttributesOption) applyQuery(c *readConfig)    { c.attrs = append(c.attrs, o.names...) }
 func (o AttributesOption) applyScan(c *readConfig)     { c.attrs = append(c.attrs, o.names...) }
 func (o AttributesOption) applyBatchGet(c *readConfig) { c.attrs = append(c.attrs, o.names...) }
+func (o AttributesOption) applyTxGet(c *readConfig)    { c.attrs = append(c.attrs, o.names...) }
 
 // QueryScanOption is an option that fits both Query and Scan.
 type QueryScanOption interface {

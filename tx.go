@@ -1,0 +1,355 @@
+package dynamap
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/conn"
+)
+
+// maxTxActions is DynamoDB's limit of actions in one transaction.
+const maxTxActions = 100
+
+// TxOp is one argument of TransactWrite: an action built by Table.TxPut,
+// TxUpdate, TxDelete or TxCheck, or the IdempotencyToken option. Building one
+// does no I/O; its errors surface from TransactWrite before any request.
+type TxOp interface{ applyTx(*txWrite) }
+
+// txWrite collects TransactWrite's arguments.
+type txWrite struct {
+	actions []*txAction
+	token   *string
+}
+
+// txAction is one write action: its table and key, and how to build it once
+// the table's schema is known.
+type txAction struct {
+	t     *Table
+	what  string
+	build func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error)
+}
+
+func (a *txAction) applyTx(w *txWrite) { w.actions = append(w.actions, a) }
+
+type txToken string
+
+func (tk txToken) applyTx(w *txWrite) { s := string(tk); w.token = &s }
+
+// IdempotencyToken makes TransactWrite idempotent: DynamoDB applies calls
+// with the same token (1 to 36 characters) and the same actions at most once
+// within ten minutes. Default: no token.
+func IdempotencyToken(token string) TxOp { return txToken(token) }
+
+// TxPut is a transaction action that writes data (a map[string]any, a map of
+// attribute values, an *Item or a struct) to t. Like PutItem it refuses to
+// replace an existing item unless Overwrite is given; Expected adds
+// conditions (MatchAny ORs them).
+func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
+	cfg := &writeConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyPut(cfg)
+		}
+	}
+	return &txAction{t: t, what: "put", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+		av, err := marshalItem(data)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		key, err := t.itemKey(s.keys, av)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		if size := itemSize(av); size > maxItemSize {
+			return types.TransactWriteItem{}, nil, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+		}
+		var conds []any
+		if !cfg.overwrite {
+			conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
+		}
+		expr, ok, err := txCondition(conds, cfg.expected, cfg.matchAny)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		p := &types.Put{TableName: &t.name, Item: av}
+		if ok {
+			p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+		}
+		return types.TransactWriteItem{Put: p}, key, nil
+	}}
+}
+
+// TxDelete is a transaction action that deletes the item with key from t.
+// Expected makes it conditional (MatchAny ORs the conditions); a missing
+// item is not an error unless a condition requires it.
+func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
+	cfg := &writeConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyDelete(cfg)
+		}
+	}
+	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+		kav, err := t.keyFromValues(s.keys, map[string]any(key))
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		expr, ok, err := txCondition(nil, cfg.expected, cfg.matchAny)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		d := &types.Delete{TableName: &t.name, Key: kav}
+		if ok {
+			d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+		}
+		return types.TransactWriteItem{Delete: d}, kav, nil
+	}}
+}
+
+// TxCheck is a transaction action that writes nothing but cancels the
+// transaction unless the item with key in t matches cond (a Filter or an
+// expression.ConditionBuilder).
+func (t *Table) TxCheck(key Key, cond any) TxOp {
+	return &txAction{t: t, what: "check", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+		kav, err := t.keyFromValues(s.keys, map[string]any(key))
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		expr, ok, err := txCondition(nil, []any{cond}, false)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		if !ok {
+			return types.TransactWriteItem{}, nil, &FilterError{Reason: "TxCheck needs a condition", Err: ErrInvalidFilter}
+		}
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                 &t.name,
+			Key:                       kav,
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		}}, kav, nil
+	}}
+}
+
+// TxUpdate is a transaction action that updates the item with key in t with
+// UpdateItem's actions (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)
+// and modifiers Strict and If; ReturnNew and ReturnOld do not apply to
+// transactions and are an error. On a table WithVersion the version
+// attribute is incremented too, as UpdateItem does.
+func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
+	cfg := &updateConfig{}
+	for _, a := range actions {
+		if a != nil {
+			a.applyItemUpdate(cfg)
+		}
+	}
+	return &txAction{t: t, what: "update", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+		if cfg.err != nil {
+			return types.TransactWriteItem{}, nil, cfg.err
+		}
+		if len(cfg.ops) == 0 {
+			return types.TransactWriteItem{}, nil, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
+		}
+		if cfg.ret != "" {
+			return types.TransactWriteItem{}, nil, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
+		}
+		kav, err := t.keyFromValues(s.keys, map[string]any(key))
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		var upd expression.UpdateBuilder
+		touchesVersion := false
+		for _, op := range cfg.ops {
+			for _, f := range s.keys {
+				if op.name == f.Name {
+					return types.TransactWriteItem{}, nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
+				}
+			}
+			if t.version != "" && op.name == t.version {
+				touchesVersion = true
+			}
+			name := expression.Name(op.name)
+			switch op.kind {
+			case updSet:
+				upd = upd.Set(name, expression.Value(op.av))
+			case updSetDefault:
+				upd = upd.Set(name, expression.IfNotExists(name, expression.Value(op.av)))
+			case updAdd:
+				upd = upd.Add(name, expression.Value(op.av))
+			case updRemove:
+				upd = upd.Remove(name)
+			case updDelete:
+				upd = upd.Delete(name, expression.Value(op.av))
+			}
+		}
+		if t.version != "" && !touchesVersion {
+			upd = upd.Add(expression.NameNoDotSplit(t.version), expression.Value(numAV("1")))
+		}
+		var conds []any
+		if cfg.strict {
+			conds = append(conds, expression.AttributeExists(expression.NameNoDotSplit(s.keys[0].Name)))
+		}
+		cond, ok, err := buildCondition(append(conds, cfg.conds...), false)
+		if err != nil {
+			return types.TransactWriteItem{}, nil, err
+		}
+		b := expression.NewBuilder().WithUpdate(upd)
+		if ok {
+			b = b.WithCondition(cond)
+		}
+		expr, err := b.Build()
+		if err != nil {
+			return types.TransactWriteItem{}, nil, &ValueError{Reason: "cannot build update", Err: err}
+		}
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName:                 &t.name,
+			Key:                       kav,
+			UpdateExpression:          expr.Update(),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+		}}, kav, nil
+	}}
+}
+
+// txCondition ANDs the action's own conditions with the caller's expected
+// ones (those ORed among themselves when matchAny) and builds the expression.
+func txCondition(own []any, expected []any, matchAny bool) (expression.Expression, bool, error) {
+	user, ok, err := buildCondition(expected, matchAny)
+	if err != nil {
+		return expression.Expression{}, false, err
+	}
+	if ok {
+		own = append(own, user)
+	}
+	cond, ok, err := buildCondition(own, false)
+	if err != nil || !ok {
+		return expression.Expression{}, false, err
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return expression.Expression{}, false, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+	}
+	return expr, true, nil
+}
+
+// TransactWrite applies ops (TxPut, TxUpdate, TxDelete and TxCheck actions on
+// any tables, and optionally an IdempotencyToken) atomically with one
+// TransactWriteItems call: all of them or none. Up to 100 actions, at most
+// one per item; invalid actions, too many, or two on one item are errors
+// before any request. If DynamoDB cancels the transaction, the error is a
+// *TransactionCanceledError with one reason per action, in order (Code
+// "ConditionalCheckFailed" for a failed condition, "None" for the others);
+// errors.Is(err, ErrConditionalCheckFailed) holds when a condition failed.
+func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
+	w := &txWrite{}
+	for _, o := range ops {
+		if o != nil {
+			o.applyTx(w)
+		}
+	}
+	if len(w.actions) == 0 {
+		return &ValueError{Reason: "TransactWrite needs at least one action"}
+	}
+	if len(w.actions) > maxTxActions {
+		return &ValueError{Reason: fmt.Sprintf("TransactWrite takes at most %d actions, got %d", maxTxActions, len(w.actions))}
+	}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: make([]types.TransactWriteItem, len(w.actions))}
+	if w.token != nil {
+		if n := len(*w.token); n < 1 || n > 36 {
+			return &ValueError{Reason: fmt.Sprintf("an idempotency token has 1 to 36 characters, got %d", n)}
+		}
+		in.ClientRequestToken = w.token
+	}
+	seen := map[string]int{}
+	for i, a := range w.actions {
+		s, err := a.t.schemaFor(ctx)
+		if err != nil {
+			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
+		}
+		item, key, err := a.build(s)
+		if err != nil {
+			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
+		}
+		id := a.t.name + "\x00" + keyString(s.keys, key)
+		if j, dup := seen[id]; dup {
+			return &ValueError{Reason: fmt.Sprintf("transaction actions %d and %d are on the same item of %q; DynamoDB allows one action per item", j, i, a.t.name)}
+		}
+		seen[id] = i
+		in.TransactItems[i] = item
+	}
+	if _, err := c.API().TransactWriteItems(ctx, in); err != nil {
+		return fmt.Errorf("dynamap: transact write: %w", wrapErr(err))
+	}
+	return nil
+}
+
+// TxGetOption configures TxGet.
+type TxGetOption interface{ applyTxGet(*readConfig) }
+
+// TxGetOp is one read of TransactGet, built by Table.TxGet. Building one does
+// no I/O.
+type TxGetOp struct {
+	t    *Table
+	key  Key
+	opts []TxGetOption
+}
+
+// TxGet is a TransactGet read of the item with key in t; Attributes limits
+// the attributes returned. Default: the whole item.
+func (t *Table) TxGet(key Key, opts ...TxGetOption) TxGetOp {
+	return TxGetOp{t: t, key: key, opts: opts}
+}
+
+// TransactGet reads up to 100 items, from any tables, as one serializable
+// snapshot (TransactGetItems). Items come back in the order of gets, nil
+// where no item has the key. Invalid keys and more than 100 gets are errors
+// before any request.
+func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, error) {
+	if len(gets) == 0 {
+		return nil, nil
+	}
+	if len(gets) > maxTxActions {
+		return nil, &ValueError{Reason: fmt.Sprintf("TransactGet takes at most %d gets, got %d", maxTxActions, len(gets))}
+	}
+	in := &dynamodb.TransactGetItemsInput{TransactItems: make([]types.TransactGetItem, len(gets))}
+	for i, g := range gets {
+		if g.t == nil {
+			return nil, fmt.Errorf("dynamap: transaction get %d: %w: no table", i, ErrSchema)
+		}
+		kav, err := g.t.keyAV(ctx, g.key)
+		if err != nil {
+			return nil, fmt.Errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
+		}
+		cfg := newReadConfig(g.opts, TxGetOption.applyTxGet)
+		get := &types.Get{TableName: &g.t.name, Key: kav}
+		if len(cfg.attrs) > 0 {
+			proj := expression.NamesList(expression.Name(cfg.attrs[0]))
+			for _, a := range cfg.attrs[1:] {
+				proj = proj.AddNames(expression.Name(a))
+			}
+			expr, err := expression.NewBuilder().WithProjection(proj).Build()
+			if err != nil {
+				return nil, &ValueError{Reason: "cannot build projection", Err: err}
+			}
+			get.ProjectionExpression, get.ExpressionAttributeNames = expr.Projection(), expr.Names()
+		}
+		in.TransactItems[i] = types.TransactGetItem{Get: get}
+	}
+	out, err := c.API().TransactGetItems(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("dynamap: transact get: %w", wrapErr(err))
+	}
+	items := make([]*Item, len(gets))
+	for i, r := range out.Responses {
+		if i < len(items) && len(r.Item) > 0 {
+			items[i] = newLoadedItem(gets[i].t, r.Item)
+		}
+	}
+	return items, nil
+}
