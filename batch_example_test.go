@@ -13,7 +13,7 @@ import (
 
 // These examples compile but do not run (no Output): they need a DynamoDB.
 
-type User struct {
+type exampleUser struct {
 	Username string `dynamodbav:"username"`
 	Name     string `dynamodbav:"name"`
 }
@@ -25,7 +25,7 @@ func ExampleTable_BatchWrite() {
 		log.Fatal(err)
 	}
 	users := dynamap.NewTable(c, "users")
-	var all []User // what to load
+	var all []exampleUser // what to load
 
 	bt := users.BatchWrite(
 		dynamap.Concurrency(4), // up to 4 BatchWriteItem calls in flight while you keep adding

@@ -504,3 +504,28 @@ func endpointConn(t *testing.T, endpoint string) *conn.Conn {
 	require.NoError(t, err)
 	return c
 }
+
+func TestBatchWriteSurvives5xxAndResets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tb := testTable(t, testConn(t), batchSchema)
+	p := newProxy(t, faultproxy.Config{Seed: 5, Partial: 0.2, Throttle: 0.05, ServerError: 0.05, Reset: 0.05})
+	viaProxy := NewTable(endpointConn(t, p.URL), tb.name, WithSchema(batchSchema...))
+	want := map[string]map[string]any{}
+	b := viaProxy.BatchWrite(batchOpts(Concurrency(8))...)
+	for i := range 3000 {
+		it := batchItem(i)
+		want[keyOf(it)] = it
+		require.NoError(t, b.PutItem(ctx, it))
+	}
+	for i := 0; i < 3000; i += 7 {
+		require.NoError(t, b.DeleteItem(ctx, keyFor(i)))
+		delete(want, keyOf(batchItem(i)))
+	}
+	require.NoError(t, b.Close(ctx))
+	st := p.Stats()
+	t.Logf("proxy: %+v", st)
+	assert.Positive(t, st.ServerErrors)
+	assert.Positive(t, st.Resets)
+	assertTable(t, tb, want)
+}
