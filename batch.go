@@ -392,6 +392,10 @@ func (b *BatchTable) send(ctx context.Context, id uint64, chunk []writeReq, done
 		})
 		var left []writeReq
 		if err != nil {
+			if ctx.Err() != nil {
+				// Canceled: report why (a deadline, Close's context), not how.
+				err = context.Cause(ctx)
+			}
 			err = fmt.Errorf("dynamap: batch write %q: %w", name, wrapErr(err))
 			if ctx.Err() != nil || !retryableBatchErr(err) {
 				b.fail(pending, err)

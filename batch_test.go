@@ -416,7 +416,11 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 
 	t.Run("throttled forever", func(t *testing.T) {
 		f := newFakeStore()
-		f.failErr = func(int) error { return &types.ProvisionedThroughputExceededException{Message: ptr("no")} }
+		release := make(chan struct{}) // no answer until everything was handed over
+		f.failErr = func(int) error {
+			<-release
+			return &types.ProvisionedThroughputExceededException{Message: ptr("no")}
+		}
 		tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
 		b := tb.BatchWrite(MaxRetries(3), Backoff(0, 0))
 		var keys []string
@@ -424,6 +428,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 			keys = append(keys, keyOf(batchItem(i)))
 			require.NoError(t, b.PutItem(ctx, batchItem(i)))
 		}
+		close(release)
 		err := b.Close(ctx)
 		var ue *UnprocessedError
 		require.ErrorAs(t, err, &ue)

@@ -131,6 +131,9 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 	var again []bgKey
 	var items []map[string]types.AttributeValue
 	if err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
 		err = fmt.Errorf("dynamap: batch get %q: %w", name, wrapErr(err))
 		if ctx.Err() != nil || !retryableBatchErr(err) {
 			return nil, false, s.unprocessedErr(append(append(chunk, s.queue...), s.failed...), err)
