@@ -234,7 +234,7 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 			credentials.NewStaticCredentialsProvider(localCredential, localCredential, ""))
 	}
 
-	client := dynamodb.NewFromConfig(cfg, func(d *dynamodb.Options) {
+	client := dynamodb.NewFromConfig(cfg, fillMissingCRC32, func(d *dynamodb.Options) {
 		if o.Endpoint != "" {
 			d.BaseEndpoint = aws.String(o.Endpoint)
 		}

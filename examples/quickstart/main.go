@@ -1,0 +1,154 @@
+// Command quickstart walks through dynamap on an embedded DynamoDB Local:
+// create a table, put, get, partial save, query with filters, batch load,
+// batch get, delete. Run it with: go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/dynamap/dynamap"
+	"github.com/dynamap/dynamap/examples/internal/exenv"
+)
+
+// User is a typed view of an item; dynamodbav tags name the attributes.
+type User struct {
+	Username   string `dynamodbav:"username"`
+	DateJoined int64  `dynamodbav:"date_joined"`
+	FirstName  string `dynamodbav:"first_name"`
+	Visits     int    `dynamodbav:"visits,omitempty"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	c, stop, err := exenv.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	// 1. Create a table with a hash and a range key and a global index.
+	users, err := dynamap.CreateTable(ctx, c, "users",
+		[]dynamap.KeyField{dynamap.HashKey("username"), dynamap.RangeKey("date_joined", dynamap.N)},
+		dynamap.WithIndexes(dynamap.GlobalAllIndex("ByFirstName", dynamap.HashKey("first_name"))))
+	if err != nil {
+		return err
+	}
+	if err := users.WaitActive(ctx); err != nil {
+		return err
+	}
+	keys, err := users.KeyFields(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("created table users with key", keys)
+
+	// 2. Put an item: a map, a struct or an *Item. The default refuses to
+	// replace an existing item.
+	if err := users.PutItem(ctx, map[string]any{
+		"username": "johndoe", "date_joined": 1366056668, "first_name": "John", "friends": dynamap.StringSet{"alice", "bob"},
+	}); err != nil {
+		return err
+	}
+	err = users.PutItem(ctx, User{Username: "johndoe", DateJoined: 1366056668, FirstName: "Impostor"})
+	fmt.Println("second put of the same key refused:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
+
+	// 3. Get it back, change one field, save only that change.
+	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668})
+	if err != nil {
+		return err
+	}
+	fmt.Println("got", john.Get("first_name"), "friends", john.Get("friends"))
+	if err := john.Set("first_name", "Johann"); err != nil {
+		return err
+	}
+	fmt.Println("needs save:", john.NeedsSave())
+	if err := john.PartialSave(ctx); err != nil { // UpdateItem: SET first_name if it is still "John"
+		return err
+	}
+	visits, err := users.Increment(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668}, "visits", 1)
+	if err != nil {
+		return err
+	}
+	fmt.Println("saved first_name; visits is now", visits)
+
+	// 4. Load many items through the batch writer: 25 a request, unprocessed
+	// items re-sent, 4 requests in flight.
+	err = users.BatchWriteFunc(ctx, func(b *dynamap.BatchTable) error {
+		for i := range 200 {
+			u := User{Username: fmt.Sprintf("user%03d", i%10), DateJoined: int64(1366056669 + i), FirstName: []string{"Ann", "Bob", "Cid"}[i%3]}
+			if err := b.PutItem(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, dynamap.Concurrency(4))
+	if err != nil {
+		return err
+	}
+	n, err := users.Scan(nil).Count(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("batch loaded; the table now holds", n, "items")
+
+	// 5. Query with key conditions and a filter, ranging over the lazy result.
+	rs := users.Query(dynamap.Filter{"username__eq": "user003", "date_joined__gte": 1366056700},
+		dynamap.Where(dynamap.Filter{"first_name__in": []string{"Ann", "Cid"}}), dynamap.Limit(5))
+	for item, err := range rs.All(ctx) {
+		if err != nil {
+			return err
+		}
+		fmt.Println("  query:", item.Get("username"), item.Get("date_joined"), item.Get("first_name"))
+	}
+
+	// ... or decode straight into structs, from an index.
+	bobs, err := dynamap.Collect[User](ctx, users.Query(dynamap.Filter{"first_name__eq": "Bob"}, dynamap.Index("ByFirstName")))
+	if err != nil {
+		return err
+	}
+	fmt.Println("users named Bob:", len(bobs))
+
+	// 6. Batch get: 100 keys a request; missing keys are simply absent.
+	var want []dynamap.Key
+	for i := range 5 {
+		want = append(want, dynamap.Key{"username": fmt.Sprintf("user%03d", i), "date_joined": 1366056669 + i})
+	}
+	want = append(want, dynamap.Key{"username": "nobody", "date_joined": 1})
+	got, err := users.BatchGet(want).Collect(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("batch get of", len(want), "keys found", len(got))
+
+	// 7. Conditional delete: false, nil when the condition does not hold.
+	deleted, err := users.DeleteItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668},
+		dynamap.Expected(dynamap.Filter{"first_name__eq": "John"}))
+	if err != nil {
+		return err
+	}
+	fmt.Println("deleted while first_name is John?", deleted)
+	if err := john.Delete(ctx); err != nil {
+		return err
+	}
+	_, err = users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668})
+	fmt.Println("after Delete, GetItem says not found:", errors.Is(err, dynamap.ErrItemNotFound))
+
+	if err := users.Delete(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "done")
+	return nil
+}
