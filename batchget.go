@@ -25,7 +25,7 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = slices.Clone(keys)
-	return newResultSetFromPages(t, func() func(context.Context) ([]map[string]types.AttributeValue, bool, error) {
+	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() func(context.Context) ([]map[string]types.AttributeValue, bool, error) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next
 	})

@@ -253,12 +253,30 @@ func (it *Item) save(ctx context.Context, cfg *writeConfig) error {
 	if err != nil {
 		return err
 	}
+	in, err := it.putInput(s, cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := t.c.API().PutItem(ctx, in); err != nil {
+		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
+	}
+	it.data = in.Item
+	it.orig = cloneAVMap(in.Item)
+	it.partial = false
+	return nil
+}
+
+// putInput builds the PutItem of the whole item with Save's conditions and
+// version bump; Save and TxPut share it.
+func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInput, error) {
+	t := it.table
+	var err error
 	data := cloneAVMap(it.data)
 	if data == nil {
 		data = map[string]types.AttributeValue{}
 	}
 	if _, err := t.itemKey(s.keys, data); err != nil {
-		return err
+		return nil, err
 	}
 	var conds []expression.ConditionBuilder
 	if !cfg.overwrite {
@@ -292,31 +310,25 @@ func (it *Item) save(ctx context.Context, cfg *writeConfig) error {
 			next = numAV("1")
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		data[t.version] = next
 	}
 	cond, err := combineConditions(conds, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	in := &dynamodb.PutItemInput{TableName: &t.name, Item: data}
 	if cond != nil {
 		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
 		if err != nil {
-			return &ValueError{Reason: "cannot build condition", Err: err}
+			return nil, &ValueError{Reason: "cannot build condition", Err: err}
 		}
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
 	}
-	if _, err := t.c.API().PutItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
-	}
-	it.data = data
-	it.orig = cloneAVMap(data)
-	it.partial = false
-	return nil
+	return in, nil
 }
 
 // PartialSave writes only what changed since the item was loaded, with one

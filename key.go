@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -108,6 +109,11 @@ func marshalItem(data any) (map[string]types.AttributeValue, error) {
 			return nil, &ValueError{Reason: "nil *Item"}
 		}
 		return x.avMap(), nil
+	}
+	switch reflect.Indirect(reflect.ValueOf(data)).Kind() {
+	case reflect.Struct, reflect.Map:
+	default:
+		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: want a map, an *Item or a struct", data)}
 	}
 	av, err := attributevalue.MarshalMap(data)
 	if err != nil {

@@ -23,6 +23,7 @@ type readConfig struct {
 	startFrom     string
 	segment       int
 	totalSegments int
+	segmentSet    bool
 	parallel      int
 	batchRetry    *retryPolicy // BatchGet's re-send budget; nil: defaultRetry
 }
@@ -126,7 +127,7 @@ func (f scanFunc) applyScan(c *readConfig) { f(c) }
 // Segment scans only segment i of n (a parallel scan's share, for callers
 // who distribute segments themselves). Default: the whole table.
 func Segment(i, n int) ScanOption {
-	return scanFunc(func(c *readConfig) { c.segment, c.totalSegments = i, n })
+	return scanFunc(func(c *readConfig) { c.segment, c.totalSegments, c.segmentSet = i, n, true })
 }
 
 // Parallel scans with n segments at once in goroutines and merges their

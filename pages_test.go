@@ -35,7 +35,7 @@ func TestResultSetFromPages(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var calls int
-	rs := newResultSetFromPages(nil, pageSource(3, 4, -1, &calls))
+	rs := newResultSetFromPages(nil, false, pageSource(3, 4, -1, &calls))
 	assert.Equal(t, 0, calls, "no I/O before iterating")
 	items, err := rs.Collect(ctx)
 	require.NoError(t, err)
@@ -59,7 +59,7 @@ func TestResultSetFromPages(t *testing.T) {
 	// An error is yielded once and ends the sequence.
 	calls = 0
 	var errs, got int
-	for it, err := range newResultSetFromPages(nil, pageSource(3, 4, 1, &calls)).All(ctx) {
+	for it, err := range newResultSetFromPages(nil, false, pageSource(3, 4, 1, &calls)).All(ctx) {
 		if err != nil {
 			errs++
 			assert.Nil(t, it)
@@ -75,7 +75,7 @@ func TestResultSetFromPages(t *testing.T) {
 	type row struct {
 		ID string `dynamodbav:"id"`
 	}
-	rows, err := Collect[row](ctx, newResultSetFromPages(nil, pageSource(2, 2, -1, &calls)))
+	rows, err := Collect[row](ctx, newResultSetFromPages(nil, false, pageSource(2, 2, -1, &calls)))
 	require.NoError(t, err)
 	assert.Equal(t, []row{{"0-0"}, {"0-1"}, {"1-0"}, {"1-1"}}, rows)
 
@@ -84,7 +84,7 @@ func TestResultSetFromPages(t *testing.T) {
 	defer cancel()
 	calls = 0
 	var last error
-	for _, err := range newResultSetFromPages(nil, pageSource(3, 2, -1, &calls)).All(cctx) {
+	for _, err := range newResultSetFromPages(nil, false, pageSource(3, 2, -1, &calls)).All(cctx) {
 		cancel()
 		last = err
 	}

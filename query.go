@@ -152,6 +152,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		segs:     []segState{{}},
 		keyAttrs: sortedNames(resume),
 		strip:    strip,
+		partial:  projected(s, cfg),
 	}
 	if cfg.startFrom != "" {
 		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
@@ -232,6 +233,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 		total:    total,
 		keyAttrs: sortedNames(resume),
 		strip:    strip,
+		partial:  projected(s, cfg),
 	}
 	for _, g := range segs {
 		p.segs = append(p.segs, segState{seg: g})
@@ -288,9 +290,9 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 // scan reads.
 func scanSegments(cfg *readConfig) (int, []int, error) {
 	switch {
-	case cfg.totalSegments != 0 && cfg.parallel > 1:
+	case cfg.segmentSet && cfg.parallel > 1:
 		return 0, nil, fmt.Errorf("%w: Segment and Parallel cannot be combined", ErrQuery)
-	case cfg.totalSegments != 0:
+	case cfg.segmentSet:
 		if cfg.totalSegments < 1 || cfg.totalSegments > maxSegments || cfg.segment < 0 || cfg.segment >= cfg.totalSegments {
 			return 0, nil, fmt.Errorf("%w: Segment(%d, %d) wants 0 <= i < n <= %d", ErrQuery, cfg.segment, cfg.totalSegments, maxSegments)
 		}
@@ -314,4 +316,18 @@ func capacityUnits(c *types.ConsumedCapacity) float64 {
 		return 0
 	}
 	return *c.CapacityUnits
+}
+
+// projected reports whether a read returns partial items: those of an
+// Attributes projection, or of an index that does not project every
+// attribute.
+func projected(s *tableSchema, cfg *readConfig) bool {
+	if len(cfg.attrs) > 0 {
+		return true
+	}
+	if cfg.index != "" {
+		ix, ok := s.index(cfg.index)
+		return !ok || ix.Projection != ProjectAll
+	}
+	return false
 }

@@ -60,6 +60,7 @@ type plan struct {
 	strip    []string   // attributes added to the projection for the cursor, removed before yielding
 	noCursor bool       // a page source with no resumable position
 	noCount  bool       // no Select=COUNT: Count iterates
+	partial  bool       // items carry a projection (Attributes): Save refuses them
 }
 
 // newResultSetFromPages returns a ResultSet over an arbitrary page source
@@ -67,8 +68,9 @@ type plan struct {
 // and returns the source's next function: each call returns the next page of
 // items and whether more pages follow. A ResultSet from pages has no cursor;
 // Count iterates. A source may report consumed capacity with
-// rs.addStats from inside next.
-func newResultSetFromPages(t *Table, open func() func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)) *ResultSet {
+// rs.addStats from inside next. partial marks the items as loaded with a
+// projection.
+func newResultSetFromPages(t *Table, partial bool, open func() func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)) *ResultSet {
 	rs := &ResultSet{t: t}
 	rs.build = func(context.Context) (*plan, error) {
 		next := open()
@@ -80,6 +82,7 @@ func newResultSetFromPages(t *Table, open func() func(ctx context.Context) (item
 			segs:     []segState{{}},
 			noCursor: true,
 			noCount:  true,
+			partial:  partial,
 		}, nil
 	}
 	return rs
@@ -207,7 +210,9 @@ func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield func(*I
 			delete(av, a)
 		}
 		rs.setSeg(i, st)
-		if !yield(newLoadedItem(rs.t, av), nil) {
+		it := newLoadedItem(rs.t, av)
+		it.partial = p.partial
+		if !yield(it, nil) {
 			return true
 		}
 		if rs.limit > 0 {

@@ -47,7 +47,10 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // TxPut is a transaction action that writes data (a map[string]any, a map of
 // attribute values, an *Item or a struct) to t. Like PutItem it refuses to
 // replace an existing item unless Overwrite is given; Expected adds
-// conditions (MatchAny ORs them).
+// conditions (MatchAny ORs them). A loaded *Item of t is put as Item.Save
+// would put it: on the condition that the stored item still holds the
+// loaded values. On a table WithVersion the version is checked and bumped
+// exactly as Save does.
 func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
@@ -56,29 +59,29 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 		}
 	}
 	return &txAction{t: t, what: "put", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
-		av, err := marshalItem(data)
+		it, ok := data.(*Item)
+		if !ok || it == nil || it.table != t {
+			av, err := marshalItem(data)
+			if err != nil {
+				return types.TransactWriteItem{}, nil, err
+			}
+			it = &Item{table: t, data: av}
+		} else if it.partial && !cfg.overwrite {
+			return types.TransactWriteItem{}, nil, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
+		}
+		in, err := it.putInput(s, cfg)
 		if err != nil {
 			return types.TransactWriteItem{}, nil, err
 		}
-		key, err := t.itemKey(s.keys, av)
+		key, err := t.itemKey(s.keys, in.Item)
 		if err != nil {
 			return types.TransactWriteItem{}, nil, err
 		}
-		if size := itemSize(av); size > maxItemSize {
+		if size := itemSize(in.Item); size > maxItemSize {
 			return types.TransactWriteItem{}, nil, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 		}
-		var conds []any
-		if !cfg.overwrite {
-			conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
-		}
-		expr, ok, err := txCondition(conds, cfg.expected, cfg.matchAny)
-		if err != nil {
-			return types.TransactWriteItem{}, nil, err
-		}
-		p := &types.Put{TableName: &t.name, Item: av}
-		if ok {
-			p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
-		}
+		p := &types.Put{TableName: &t.name, Item: in.Item, ConditionExpression: in.ConditionExpression,
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}
 		return types.TransactWriteItem{Put: p}, key, nil
 	}}
 }
@@ -158,53 +161,9 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 		if cfg.ret != "" {
 			return types.TransactWriteItem{}, nil, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
 		}
-		kav, err := t.keyFromValues(s.keys, map[string]any(key))
+		kav, expr, err := t.buildUpdate(s, key, cfg)
 		if err != nil {
 			return types.TransactWriteItem{}, nil, err
-		}
-		var upd expression.UpdateBuilder
-		touchesVersion := false
-		for _, op := range cfg.ops {
-			for _, f := range s.keys {
-				if op.name == f.Name {
-					return types.TransactWriteItem{}, nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
-				}
-			}
-			if t.version != "" && op.name == t.version {
-				touchesVersion = true
-			}
-			name := expression.Name(op.name)
-			switch op.kind {
-			case updSet:
-				upd = upd.Set(name, expression.Value(op.av))
-			case updSetDefault:
-				upd = upd.Set(name, expression.IfNotExists(name, expression.Value(op.av)))
-			case updAdd:
-				upd = upd.Add(name, expression.Value(op.av))
-			case updRemove:
-				upd = upd.Remove(name)
-			case updDelete:
-				upd = upd.Delete(name, expression.Value(op.av))
-			}
-		}
-		if t.version != "" && !touchesVersion {
-			upd = upd.Add(expression.NameNoDotSplit(t.version), expression.Value(numAV("1")))
-		}
-		var conds []any
-		if cfg.strict {
-			conds = append(conds, expression.AttributeExists(expression.NameNoDotSplit(s.keys[0].Name)))
-		}
-		cond, ok, err := buildCondition(append(conds, cfg.conds...), false)
-		if err != nil {
-			return types.TransactWriteItem{}, nil, err
-		}
-		b := expression.NewBuilder().WithUpdate(upd)
-		if ok {
-			b = b.WithCondition(cond)
-		}
-		expr, err := b.Build()
-		if err != nil {
-			return types.TransactWriteItem{}, nil, &ValueError{Reason: "cannot build update", Err: err}
 		}
 		return types.TransactWriteItem{Update: &types.Update{
 			TableName:                 &t.name,

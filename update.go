@@ -171,16 +171,41 @@ func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dy
 	if err != nil {
 		return nil, err
 	}
-	kav, err := t.keyFromValues(s.keys, key)
+	kav, expr, err := t.buildUpdate(s, key, cfg)
 	if err != nil {
 		return nil, err
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 &t.name,
+		Key:                       kav,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              cfg.ret,
+	}
+	out, err := t.c.API().UpdateItem(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+	}
+	return out, nil
+}
+
+// buildUpdate checks key and turns cfg's actions into an update expression
+// with its conditions (Strict, If), bumping the version attribute on a
+// table WithVersion unless an action names it. UpdateItem and TxUpdate share
+// it.
+func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[string]types.AttributeValue, expression.Expression, error) {
+	kav, err := t.keyFromValues(s.keys, key)
+	if err != nil {
+		return nil, expression.Expression{}, err
 	}
 	var upd expression.UpdateBuilder
 	touchesVersion := false
 	for _, op := range cfg.ops {
 		for _, f := range s.keys {
 			if op.name == f.Name {
-				return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
+				return nil, expression.Expression{}, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
 			}
 		}
 		if t.version != "" && op.name == t.version {
@@ -209,7 +234,7 @@ func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dy
 	}
 	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds})
 	if err != nil {
-		return nil, err
+		return nil, expression.Expression{}, err
 	}
 	b := expression.NewBuilder().WithUpdate(upd)
 	if cond != nil {
@@ -217,22 +242,9 @@ func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dy
 	}
 	expr, err := b.Build()
 	if err != nil {
-		return nil, &ValueError{Reason: "cannot build update", Err: err}
+		return nil, expression.Expression{}, &ValueError{Reason: "cannot build update", Err: err}
 	}
-	in := &dynamodb.UpdateItemInput{
-		TableName:                 &t.name,
-		Key:                       kav,
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              cfg.ret,
-	}
-	out, err := t.c.API().UpdateItem(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
-	}
-	return out, nil
+	return kav, expr, nil
 }
 
 // Increment atomically adds by (any Go integer or float, or a Number;
