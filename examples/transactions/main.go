@@ -104,7 +104,7 @@ func transfer(ctx context.Context, c *conn.Conn, accounts, ledger *dynamap.Table
 		accounts.TxUpdate(dynamap.Key{"id": from}, dynamap.Add("balance", -amount),
 			dynamap.If(dynamap.Filter{"balance__gte": amount})),
 		accounts.TxUpdate(dynamap.Key{"id": to}, dynamap.Add("balance", amount), dynamap.Strict()), // no new account by mistake
-		ledger.TxPut(map[string]any{"id": id, "from": from, "to": to, "amount": amount}),       // fails if id was used before
+		ledger.TxPut(map[string]any{"id": id, "from": from, "to": to, "amount": amount}),           // fails if id was used before
 		accounts.TxCheck(dynamap.Key{"id": "bank"}, dynamap.Filter{"status__eq": "open"}),
 		dynamap.IdempotencyToken(id), // a retried call is applied at most once
 	)
