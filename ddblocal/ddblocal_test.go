@@ -288,11 +288,6 @@ func TestInstallIdempotent(t *testing.T) {
 // once (as two test binaries would) and checks both get the same complete
 // install, and no temp dirs are left behind.
 func TestInstallConcurrentFresh(t *testing.T) {
-	if testing.Short() {
-		// Not a skip of a capability: it re-downloads 50 MB, which -short
-		// runs need not repeat; TestInstallIdempotent still runs.
-		return
-	}
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "ddb")
 	var (
