@@ -182,6 +182,33 @@ func assertItemData(t *testing.T, want map[string]any, it *Item) {
 // with a typed error.
 func TestReliabEveryOperationThroughFaults(t *testing.T) {
 	t.Parallel()
+	res := runThroughFaults(t, faultproxy.Config{Seed: 42, Throttle: 0.1, ServerError: 0.1, Reset: 0.06, FaultOps: allOps}, 5)
+	// At these rates five retries nearly always get through.
+	assert.Positive(t, res.count("ok"))
+}
+
+// TestReliabEveryOperationFailsTyped is the same with faults on most
+// attempts and a single retry, so that many calls fail: each failure must be
+// typed, and must have changed nothing.
+func TestReliabEveryOperationFailsTyped(t *testing.T) {
+	t.Parallel()
+	res := runThroughFaults(t, faultproxy.Config{Seed: 7, Throttle: 0.3, ServerError: 0.25, Reset: 0.15, FaultOps: allOps}, 1)
+	assert.Positive(t, res.count("throttled"))
+	assert.Positive(t, res.count("api:InternalServerError"))
+	assert.Positive(t, res.count("send"))
+}
+
+func (o *outcomes) count(kind string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, m := range o.seen {
+		n += m[kind]
+	}
+	return n
+}
+
+func runThroughFaults(t *testing.T, cfg faultproxy.Config, maxRetries int) *outcomes {
 	ctx := context.Background()
 	direct := testConn(t)
 	tb := testTable(t, direct, reliabSchema)
@@ -199,9 +226,9 @@ func TestReliabEveryOperationThroughFaults(t *testing.T) {
 		return nil
 	}))
 
-	p := newProxy(t, faultproxy.Config{Seed: 42, Throttle: 0.1, ServerError: 0.1, Reset: 0.06, FaultOps: allOps})
+	p := newProxy(t, cfg)
 	var log attemptLog
-	pc := retryingConn(t, p.URL, log.option)
+	pc := retryingConn(t, p.URL, log.option, func(o *conn.Options) { o.MaxRetries = maxRetries })
 	pt := NewTable(pc, tb.Name(), WithSchema(reliabSchema...))
 	var res outcomes
 	const rounds = 12
@@ -465,6 +492,7 @@ func TestReliabEveryOperationThroughFaults(t *testing.T) {
 	assert.Positive(t, st.ServerErrors)
 	assert.Positive(t, st.Resets)
 	assert.Positive(t, retries)
+	return &res
 }
 
 // applyThenResetProxy forwards every request to target and then, for the
