@@ -126,3 +126,17 @@ func TestTxPutChecksAndBumpsVersions(t *testing.T) {
 	assert.Equal(t, Number("3"), n)
 	assert.Equal(t, Number("2"), v)
 }
+
+func TestNumberRefusesHugeExponentsCheaply(t *testing.T) {
+	for _, s := range []string{"1e999999", "1E-5000", "1e", "1e+x"} {
+		_, err := Number(s).Rat()
+		assert.ErrorIs(t, err, ErrInvalidValue, s)
+		_, err = marshalValue(Number(s))
+		assert.ErrorIs(t, err, ErrInvalidValue, s)
+	}
+	for _, s := range []string{"1e125", "-1E-130", "1e+2", "12.5e-3"} {
+		_, err := Number(s).Rat()
+		assert.NoError(t, err, s)
+	}
+	assert.True(t, Number("1e999999").Equal("1e999999"), "identical text stays equal")
+}

@@ -120,6 +120,12 @@ func (t *Table) NewItem(data any) (*Item, error) { return ItemFrom(t, data) }
 // WithVersion a created item gets version 1; with Overwrite the version is
 // not checked and the one in data plus 1 (1 when data has none) is written.
 // Key errors are returned before any request.
+//
+// If the connection breaks after DynamoDB applied the put, the SDK retries
+// it, and the retry of a conditional put fails against the item it wrote
+// itself (ErrConditionalCheckFailed although the data is stored): check with
+// GetItem when that matters, or use TransactWrite, which carries an
+// idempotency token.
 func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error {
 	av, err := marshalItem(data)
 	if err != nil {
@@ -140,7 +146,9 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 // MatchAny). It returns true when an item was deleted, and false, nil when
 // the condition failed or no item had the key (boto's contract: a failed
 // conditional delete is not an error). It does not check versions (use
-// Item.Delete for that). Key errors are returned before any request.
+// Item.Delete for that). Key errors are returned before any request. If
+// the connection breaks after DynamoDB applied the delete, the SDK's retry
+// finds nothing and DeleteItem reports false for the item it deleted.
 func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (bool, error) {
 	cfg := &writeConfig{}
 	for _, o := range opts {

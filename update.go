@@ -250,7 +250,11 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 // Increment atomically adds by (any Go integer or float, or a Number;
 // negative to decrement) to the number attribute attr of the item with the
 // given key and returns the new value. A missing item or attribute counts
-// as 0 (upsert): concurrent Increments never lose an update.
+// as 0 (upsert): concurrent Increments never lose an update. Like any ADD,
+// it is not idempotent: if the connection breaks after DynamoDB applied it,
+// the SDK's retry applies it again (conn.Measurement.Attempts > 1 shows
+// such retries). For exactly-once counting use TransactWrite with TxUpdate
+// and an IdempotencyToken.
 func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Number, error) {
 	n, err := NumberOf(by)
 	if err != nil {

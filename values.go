@@ -120,14 +120,27 @@ func (n *Number) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error 
 }
 
 // parseDecimal parses decimal text (with optional exponent) exactly.
+// Exponents beyond maxExponent are refused before math/big sees them: DynamoDB
+// numbers lie within 1e-130 and 1e126, and a huge exponent ("1e999999")
+// would cost math/big tens of milliseconds and hundreds of kilobytes.
 func parseDecimal(s string) (*big.Rat, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.ContainsAny(s, "/xXpP_") {
 		return nil, false
 	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(s[i+1:])
+		if err != nil || exp > maxExponent || exp < -maxExponent {
+			return nil, false
+		}
+	}
 	r, ok := new(big.Rat).SetString(s)
 	return r, ok
 }
+
+// maxExponent bounds the exponent of decimal text: far beyond what DynamoDB
+// accepts (about ±130 once normalised), small enough to parse cheaply.
+const maxExponent = 1000
 
 // StringSet is a DynamoDB string set (SS). Order is not significant.
 type StringSet []string

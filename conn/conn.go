@@ -116,7 +116,9 @@ type Options struct {
 
 	// HTTPClient sends the requests (an *http.Client satisfies it).
 	// Default: the SDK's buildable client with MaxIdleConnsPerHost raised to
-	// MaxConcurrency.
+	// MaxConcurrency. When AWS_CA_BUNDLE is set, the SDK needs a client it
+	// can add root CAs to: pass an awshttp.BuildableClient (from
+	// github.com/aws/aws-sdk-go-v2/aws/transport/http), not an *http.Client.
 	HTTPClient aws.HTTPClient
 
 	// ReturnConsumedCapacity, when set (e.g. types.ReturnConsumedCapacityTotal),
