@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/dynamap/dynamap/bench"
 )
@@ -19,12 +20,17 @@ func main() {
 	quick := flag.Bool("quick", false, "small sizes, few rounds: a smoke run")
 	endpoint := flag.String("endpoint", "", "DynamoDB Local URL (default: DYNAMODB_ENDPOINT, else start one)")
 	conc := flag.Int("concurrency", 4, "dynamap batch-writer concurrency against DynamoDB Local")
+	sections := flag.String("sections", "", "comma-separated sections to run: overhead,local,latency,memory (default all)")
 	out := flag.String("out", ".", "directory for RESULTS.md and ratios.png")
 	flag.Parse()
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	rep, err := bench.Run(ctx, bench.Config{Quick: *quick, Endpoint: *endpoint, Concurrency: *conc, Log: os.Stderr})
+	cfg := bench.Config{Quick: *quick, Endpoint: *endpoint, Concurrency: *conc, Log: os.Stderr}
+	if *sections != "" {
+		cfg.Sections = strings.Split(*sections, ",")
+	}
+	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
