@@ -1,6 +1,6 @@
 module github.com/dynamap/dynamap/bench
 
-go 1.26.8
+go 1.26.0
 
 replace github.com/dynamap/dynamap => ../
 
@@ -8,6 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.47.7
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.21.19
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
+	github.com/dynamap/dynamap v0.0.0-00010101000000-000000000000
 	github.com/guregu/dynamo/v2 v2.1.1
 	golang.org/x/image v0.47.0
 )
