@@ -17,6 +17,9 @@ type Metric struct {
 	Values  []float64 // indexed like Report.Impls; NaN: not measured
 	// Chart draws dynamap's ratios for this row in ratios.png.
 	Chart bool
+	// Ratios, when set, are dynamap's ratios by baseline name, measured
+	// directly (medians of per-round ratios) instead of value over value.
+	Ratios map[string]float64
 	// Target is the goal in words ("" for none); Met says if dynamap met it.
 	Target string
 	Met    *bool
@@ -54,6 +57,9 @@ func (r *Report) mismatch(format string, args ...any) {
 
 // Ratio is dynamap's value over impl's for m (NaN when either is missing).
 func (r *Report) Ratio(m Metric, impl string) float64 {
+	if v, ok := m.Ratios[impl]; ok {
+		return v
+	}
 	d, o := r.idx("dynamap"), r.idx(impl)
 	if d < 0 || o < 0 {
 		return math.NaN()
