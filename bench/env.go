@@ -20,6 +20,9 @@ type Env struct {
 	Guregu        string
 	DynamoDBLocal string
 	MemTotal      string
+	// LoadStart and LoadEnd are /proc/loadavg at the start and end of the
+	// run: other processes on the machine skew timings.
+	LoadStart, LoadEnd string
 }
 
 // Pairs lists the fields as label/value pairs for printing.
@@ -33,13 +36,14 @@ func (e Env) Pairs() [][2]string {
 		{"aws-sdk-go-v2", e.SDKCore},
 		{"guregu/dynamo/v2", e.Guregu},
 		{"DynamoDB Local", e.DynamoDBLocal},
+		{"load average (1, 5, 15 min) at start / end", e.LoadStart + " / " + e.LoadEnd},
 	}
 }
 
 // CurrentEnv reads the machine description and module versions.
 func CurrentEnv() Env {
 	e := Env{NProc: runtime.NumCPU(), Go: runtime.Version(), OSArch: runtime.GOOS + "/" + runtime.GOARCH,
-		CPU: procField("/proc/cpuinfo", "model name"), MemTotal: procField("/proc/meminfo", "MemTotal")}
+		CPU: procField("/proc/cpuinfo", "model name"), MemTotal: procField("/proc/meminfo", "MemTotal"), LoadStart: loadAvg()}
 	e.SDK, e.SDKCore, e.Guregu = "unknown", "unknown", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
@@ -74,4 +78,17 @@ func procField(path, name string) string {
 		}
 	}
 	return "unknown"
+}
+
+// loadAvg is the first three fields of /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

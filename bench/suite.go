@@ -109,6 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	r.rep.Took = time.Since(r.rep.Started)
+	r.rep.Env.LoadEnd = loadAvg()
 	return r.rep, nil
 }
 
@@ -739,17 +740,17 @@ func (r *runner) memory(ctx context.Context) error {
 			m.Met = boolp(inuse[d] < 2)
 		}
 	}
-	if d := r.rep.idx("dynamap"); d >= 0 && len(peaks[d]) > 1 {
-		lo, hi := slices.Min(peaks[d]), slices.Max(peaks[d])
-		flat := hi <= 1.5*lo+page/2
-		r.rep.add(Metric{Section: sec, Name: "peak heap, largest over smallest item count", Unit: "x",
-			Values: func() []float64 {
-				v := r.values()
-				for i := range peaks {
-					v[i] = slices.Max(peaks[i]) / max(slices.Min(peaks[i]), 1)
-				}
-				return v
-			}(), Target: "independent of count (<= 1.5x + half a page)", Met: &flat})
+	// Independence of the item count: the peak is a maximum over more
+	// samples (and more GC cycles) the longer the run, so it creeps up a
+	// little even for raw; holding the items would grow it 100x.
+	if d := r.rep.idx("dynamap"); d >= 0 && len(sz.memSizes) > 1 {
+		v := r.values()
+		for i := range peaks {
+			v[i] = peaks[i][len(peaks[i])-1] / max(peaks[i][0], 1)
+		}
+		grow := float64(sz.memSizes[len(sz.memSizes)-1]) / float64(sz.memSizes[0])
+		r.rep.add(Metric{Section: sec, Name: fmt.Sprintf("peak HeapInuse at %d over at %d items (%.0fx the items)", sz.memSizes[len(sz.memSizes)-1], sz.memSizes[0], grow),
+			Unit: "x", Values: v, Target: "<= 2x (independent of count)", Met: boolp(v[d] <= 2)})
 	}
 	return nil
 }
