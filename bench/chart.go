@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -90,11 +91,16 @@ func (r *Report) Chart() image.Image {
 	if r.Quick {
 		text(img, 520, 40, "(quick smoke run: numbers not meaningful)", colText)
 	}
+	lastX := -1000
 	for _, t := range []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50} {
 		if t < lo || t > hi {
 			continue
 		}
 		x := xOf(t)
+		if t != 1 && (x-lastX < 48 || abs(x-xOf(1)) < 48) {
+			continue
+		}
+		lastX = x
 		c := colGrid
 		if t == 1 {
 			c = colOne
@@ -104,7 +110,7 @@ func (r *Report) Chart() image.Image {
 	}
 	for k, m := range rows {
 		y := top + k*rowH
-		label := fmt.Sprintf("%s | %s", m.Name, m.Unit)
+		label := strings.ReplaceAll(fmt.Sprintf("[%s] %s | %s", m.Section[:1], m.Name, m.Unit), "µ", "u")
 		if len(label) > 78 {
 			label = label[:77] + "~"
 		}
@@ -130,4 +136,11 @@ func (r *Report) Chart() image.Image {
 		}
 	}
 	return img
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
