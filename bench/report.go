@@ -86,6 +86,9 @@ func fmtRatio(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "-"
 	}
+	if v > 0.9 && v < 1.2 {
+		return fmt.Sprintf("%.3fx", v) // near the 1.05x target: one more digit
+	}
 	return fmt.Sprintf("%.2fx", v)
 }
 
