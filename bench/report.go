@@ -17,6 +17,8 @@ type Metric struct {
 	Values  []float64 // indexed like Report.Impls; NaN: not measured
 	// Chart draws dynamap's ratios for this row in ratios.png.
 	Chart bool
+	// DynamapOnly rows hold a value for dynamap alone.
+	DynamapOnly bool
 	// Ratios, when set, are dynamap's ratios by baseline name, measured
 	// directly (medians of per-round ratios) instead of value over value.
 	Ratios map[string]float64

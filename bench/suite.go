@@ -540,7 +540,7 @@ func (r *runner) latency(ctx context.Context) error {
 		// The sequential raw loop measures the real round trip on this
 		// machine (10 ms of sleep plus scheduling delay under load).
 		rttSeen := 25 / ips[b]
-		r.rep.add(Metric{Section: sec, Name: "batch load: dynamap over 16 x raw's sequential rate (ideal at the measured round trip)", Unit: "fraction",
+		r.rep.add(Metric{Section: sec, Name: "batch load: dynamap over 16 x raw's sequential rate (ideal at the measured round trip)", Unit: "fraction", DynamapOnly: true,
 			Values: func() []float64 { v := r.values(); v[d] = ips[d] / (conc * ips[b]); return v }()})
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(
 			"Section 3: dynamap's concurrent load reached %.0f%% of the ideal %.0f items/s. The raw sequential loop saw a %.1f ms round trip per 25-item request (10 ms injected); at that round trip 16 in flight could reach %.0f items/s, of which dynamap reached %.0f%%.",
