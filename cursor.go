@@ -29,8 +29,20 @@ type cursorSegJS struct {
 // after key, or done.
 type segState struct {
 	seg  int
-	key  map[string]types.AttributeValue // nil: from the start (when !done)
+	key  map[string]types.AttributeValue // nil: from the start (when !done), unless from is set
 	done bool
+	// from is the last item yielded, whose key attributes (attrs) are the
+	// resume key: picked only when a cursor is made, not for every item.
+	from  map[string]types.AttributeValue
+	attrs []string
+}
+
+// resumeKey returns the key to resume after.
+func (s segState) resumeKey() map[string]types.AttributeValue {
+	if s.from != nil {
+		return pickKey(s.from, s.attrs)
+	}
+	return s.key
 }
 
 // encodeCursor returns the cursor for segs, or "" when every segment is done.
@@ -41,9 +53,9 @@ func encodeCursor(table, index string, total int, segs []segState) string {
 		js := cursorSegJS{Seg: s.seg, Done: s.done}
 		if !s.done {
 			allDone = false
-			if s.key != nil {
-				js.Key = make(map[string]map[string]string, len(s.key))
-				for name, av := range s.key {
+			if key := s.resumeKey(); key != nil {
+				js.Key = make(map[string]map[string]string, len(key))
+				for name, av := range key {
 					switch x := av.(type) {
 					case *types.AttributeValueMemberS:
 						js.Key[name] = map[string]string{"S": x.Value}

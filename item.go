@@ -25,6 +25,18 @@ type Item struct {
 	data    map[string]types.AttributeValue
 	orig    map[string]types.AttributeValue // nil for an item never loaded
 	partial bool                            // loaded with a projection (Attributes)
+	// shared is true while data and orig are one map (an item just loaded
+	// or saved): the first change copies it, so reads that never change
+	// their items pay for no copy.
+	shared bool
+}
+
+// unshare gives data and orig maps of their own before either changes.
+func (it *Item) unshare() {
+	if it.shared {
+		it.data = cloneAVMap(it.orig)
+		it.shared = false
+	}
 }
 
 // newLoadedItem wraps attribute values read from DynamoDB.
@@ -32,7 +44,7 @@ func newLoadedItem(t *Table, av map[string]types.AttributeValue) *Item {
 	if av == nil {
 		av = map[string]types.AttributeValue{}
 	}
-	return &Item{table: t, data: av, orig: cloneAVMap(av)}
+	return &Item{table: t, data: av, orig: av, shared: true}
 }
 
 // avMap returns a copy of the item's attribute values.
@@ -114,6 +126,7 @@ func (it *Item) Set(name string, v any) error {
 	if it.data == nil {
 		it.data = map[string]types.AttributeValue{}
 	}
+	it.unshare()
 	it.data[name] = av
 	return nil
 }
@@ -121,6 +134,7 @@ func (it *Item) Set(name string, v any) error {
 // Remove deletes the named attributes from the item; absent names are
 // ignored. The next Save or PartialSave removes them from DynamoDB.
 func (it *Item) Remove(names ...string) {
+	it.unshare()
 	for _, name := range names {
 		delete(it.data, name)
 	}
@@ -195,7 +209,7 @@ func (it *Item) MarkClean() {
 	if it.data == nil {
 		it.data = map[string]types.AttributeValue{}
 	}
-	it.orig = cloneAVMap(it.data)
+	it.orig, it.shared = it.data, true
 	it.partial = false
 }
 
@@ -260,8 +274,7 @@ func (it *Item) save(ctx context.Context, cfg *writeConfig) error {
 	if _, err := t.c.API().PutItem(ctx, in); err != nil {
 		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
 	}
-	it.data = in.Item
-	it.orig = cloneAVMap(in.Item)
+	it.data, it.orig, it.shared = in.Item, in.Item, true
 	it.partial = false
 	return nil
 }
@@ -440,6 +453,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	}
 	// DynamoDB now holds the loaded values plus what was written; when the
 	// item was loaded whole, that is exactly the item's data.
+	it.unshare()
 	if next != nil {
 		it.data[t.version] = next
 	}
@@ -511,7 +525,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if _, err := t.c.API().DeleteItem(ctx, in); err != nil {
 		return fmt.Errorf("dynamap: delete item from %q: %w", t.name, wrapErr(err))
 	}
-	it.orig = nil
+	it.orig, it.shared = nil, false
 	it.partial = false
 	return nil
 }

@@ -171,26 +171,41 @@ func requestLimit(pageSize int32, limit, remaining int) int32 {
 // cursor) come first, before any request.
 func (rs *ResultSet) All(ctx context.Context) iter.Seq2[*Item, error] {
 	return func(yield func(*Item, error) bool) {
-		p, err := rs.build(ctx)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		rs.begin(p)
-		var active []int
-		for i, s := range p.segs {
-			if !s.done {
-				active = append(active, i)
+		rs.run(ctx, func(p *plan, av map[string]types.AttributeValue, err error) bool {
+			if err != nil {
+				return yield(nil, err)
 			}
+			it := newLoadedItem(rs.t, av)
+			it.partial = p.partial
+			return yield(it, nil)
+		})
+	}
+}
+
+// rawYield receives the raw items of an iteration (or its one error).
+type rawYield func(p *plan, av map[string]types.AttributeValue, err error) bool
+
+// run is All without the *Item wrapping: Items decodes straight from the
+// attribute values.
+func (rs *ResultSet) run(ctx context.Context, yield rawYield) {
+	p, err := rs.build(ctx)
+	if err != nil {
+		yield(nil, nil, err)
+		return
+	}
+	rs.begin(p)
+	var active []int
+	for i, s := range p.segs {
+		if !s.done {
+			active = append(active, i)
 		}
-		switch len(active) {
-		case 0:
-			return
-		case 1:
-			rs.sequential(ctx, p, active[0], yield)
-		default:
-			rs.parallel(ctx, p, active, yield)
-		}
+	}
+	switch len(active) {
+	case 0:
+	case 1:
+		rs.sequential(ctx, p, active[0], yield)
+	default:
+		rs.parallel(ctx, p, active, yield)
 	}
 }
 
@@ -198,21 +213,24 @@ func (rs *ResultSet) All(ctx context.Context) iter.Seq2[*Item, error] {
 // right after each yielded item. It reports whether to stop: the consumer
 // broke out of the loop or the limit was reached. *remaining counts down
 // when a limit is set.
-func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield func(*Item, error) bool) (stop bool) {
+func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield rawYield) (stop bool) {
 	seg := p.segs[i].seg
 	after := segState{seg: seg, key: pg.lastKey, done: !pg.more}
 	for j, av := range pg.items {
 		st := after
 		if j < len(pg.items)-1 {
-			st = segState{seg: seg, key: pickKey(av, p.keyAttrs)}
+			if len(p.strip) > 0 {
+				// The key attributes are about to be stripped: pick now.
+				st = segState{seg: seg, key: pickKey(av, p.keyAttrs)}
+			} else {
+				st = segState{seg: seg, from: av, attrs: p.keyAttrs}
+			}
 		}
 		for _, a := range p.strip {
 			delete(av, a)
 		}
 		rs.setSeg(i, st)
-		it := newLoadedItem(rs.t, av)
-		it.partial = p.partial
-		if !yield(it, nil) {
+		if !yield(p, av, nil) {
 			return true
 		}
 		if rs.limit > 0 {
@@ -240,17 +258,17 @@ func pickKey(av map[string]types.AttributeValue, attrs []string) map[string]type
 	return k
 }
 
-func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield func(*Item, error) bool) {
+func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYield) {
 	remaining := rs.limit
 	key := p.segs[i].key
 	for {
 		if err := ctx.Err(); err != nil {
-			yield(nil, err)
+			yield(p, nil, err)
 			return
 		}
 		pg, err := p.fetch(ctx, p.segs[i].seg, key, requestLimit(p.pageSize, rs.limit, remaining), false)
 		if err != nil {
-			yield(nil, err)
+			yield(p, nil, err)
 			return
 		}
 		rs.addStats(pg.scanned, pg.capacity)
@@ -269,7 +287,7 @@ type segPage struct {
 
 // parallel reads the active segment slots in one goroutine each and yields
 // their pages as they come. Every goroutine has exited when it returns.
-func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield func(*Item, error) bool) {
+func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield rawYield) {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -304,11 +322,11 @@ func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield 
 		select {
 		case sp = <-ch:
 		case <-ctx.Done():
-			yield(nil, ctx.Err())
+			yield(p, nil, ctx.Err())
 			return
 		}
 		if sp.err != nil {
-			yield(nil, sp.err)
+			yield(p, nil, sp.err)
 			return
 		}
 		rs.addStats(sp.pg.scanned, sp.pg.capacity)
@@ -411,32 +429,58 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 // that ends the sequence.
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		for it, err := range rs.All(ctx) {
+		d := newItemDecoder[T]()
+		rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, err error) bool {
 			var v T
+			if err == nil {
+				err = d.decode(av, &v)
+			}
 			if err != nil {
 				yield(v, err)
-				return
+				return false
 			}
-			if err := attributevalue.UnmarshalMap(it.data, &v); err != nil {
-				yield(v, &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", v), Err: err})
-				return
-			}
-			if !yield(v, nil) {
-				return
-			}
-		}
+			return yield(v, nil)
+		})
 	}
+}
+
+// itemDecoder decodes raw items into T with one attributevalue decoder for
+// a whole iteration (UnmarshalMap would make one per item).
+type itemDecoder[T any] struct {
+	dec *attributevalue.Decoder
+	m   types.AttributeValueMemberM
+}
+
+func newItemDecoder[T any]() *itemDecoder[T] {
+	return &itemDecoder[T]{dec: attributevalue.NewDecoder()}
+}
+
+func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error {
+	d.m.Value = av
+	err := d.dec.Decode(&d.m, v)
+	d.m.Value = nil
+	if err != nil {
+		return &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", *v), Err: err}
+	}
+	return nil
 }
 
 // Collect decodes every item of rs into a []T (see Items). On error it
 // returns the items decoded so far and the error.
 func Collect[T any](ctx context.Context, rs *ResultSet) ([]T, error) {
 	var out []T
-	for v, err := range Items[T](ctx, rs) {
-		if err != nil {
-			return out, err
+	var failed error
+	d := newItemDecoder[T]()
+	rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, err error) bool {
+		if err == nil {
+			var zero T
+			out = append(out, zero)
+			if err = d.decode(av, &out[len(out)-1]); err != nil {
+				out = out[:len(out)-1]
+			}
 		}
-		out = append(out, v)
-	}
-	return out, nil
+		failed = err
+		return err == nil
+	})
+	return out, failed
 }
