@@ -243,15 +243,14 @@ func (b *BatchTable) PutItem(ctx context.Context, data any) error {
 	if err != nil {
 		return err
 	}
-	key, err := b.t.itemKey(s.keys, av)
-	if err != nil {
+	if err := b.t.checkItemKey(s.keys, av); err != nil {
 		return err
 	}
 	size := itemSize(av)
 	if size > maxItemSize {
 		return &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 	}
-	return b.add(ctx, writeReq{key: keyString(s.keys, key), put: av, size: size})
+	return b.add(ctx, writeReq{key: keyString(s.keys, av), put: av, size: size})
 }
 
 // DeleteItem buffers a delete of key. An invalid key is a *KeyError and
@@ -572,23 +571,25 @@ func (b *BatchTable) Close(ctx context.Context) error {
 
 // keyString is a canonical text of a validated key: equal keys (numbers
 // compared as decimals) give equal strings.
-func keyString(fields []KeyField, key map[string]types.AttributeValue) string {
-	var sb strings.Builder
+func keyString(fields []KeyField, item map[string]types.AttributeValue) string {
+	var buf [64]byte
+	b := buf[:0]
 	for _, f := range fields {
+		var kind byte
 		var v string
-		switch x := key[f.Name].(type) {
+		switch x := item[f.Name].(type) {
 		case *types.AttributeValueMemberS:
-			v = "S" + x.Value
+			kind, v = 'S', x.Value
 		case *types.AttributeValueMemberN:
-			v = "N" + canonicalNumber(x.Value)
+			kind, v = 'N', canonicalNumber(x.Value)
 		case *types.AttributeValueMemberB:
-			v = "B" + string(x.Value)
+			kind, v = 'B', string(x.Value)
 		}
-		sb.WriteString(strconv.Itoa(len(v)))
-		sb.WriteByte(':')
-		sb.WriteString(v)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':', kind)
+		b = append(b, v...)
 	}
-	return sb.String()
+	return string(b)
 }
 
 // itemSize estimates an item's size the way DynamoDB counts it: attribute

@@ -140,3 +140,14 @@ func TestNumberRefusesHugeExponentsCheaply(t *testing.T) {
 	}
 	assert.True(t, Number("1e999999").Equal("1e999999"), "identical text stays equal")
 }
+
+func TestCanonicalNumberFastPathAgreesWithExact(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-7", "007", "10", "-10", "1.0", "1e1", "12345678901234567890123456789012345678", "-", ""} {
+		r, ok := parseDecimal(s)
+		want := s
+		if ok {
+			want = r.RatString()
+		}
+		assert.Equal(t, want, canonicalNumber(s), s)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -221,7 +220,7 @@ func (it *Item) Loaded() bool { return it.orig != nil }
 // apply; Number fields receive exact numbers) or to a map, with
 // attributevalue.UnmarshalMap.
 func (it *Item) Decode(v any) error {
-	if err := attributevalue.UnmarshalMap(it.data, v); err != nil {
+	if err := avDecoder.Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode item into %T", v), Err: err}
 	}
 	return nil
@@ -284,11 +283,14 @@ func (it *Item) save(ctx context.Context, cfg *writeConfig) error {
 func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInput, error) {
 	t := it.table
 	var err error
-	data := cloneAVMap(it.data)
+	data := it.data
+	if t.version != "" {
+		data = cloneAVMap(data) // the version is written into the copy
+	}
 	if data == nil {
 		data = map[string]types.AttributeValue{}
 	}
-	if _, err := t.itemKey(s.keys, data); err != nil {
+	if err := t.checkItemKey(s.keys, data); err != nil {
 		return nil, err
 	}
 	var conds []expression.ConditionBuilder

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -80,15 +79,24 @@ func (t *Table) checkKeyAV(f KeyField, av types.AttributeValue) error {
 
 // itemKey extracts and checks the primary key of a whole item.
 func (t *Table) itemKey(fields []KeyField, item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	if err := t.checkItemKey(fields, item); err != nil {
+		return nil, err
+	}
 	out := make(map[string]types.AttributeValue, len(fields))
 	for _, f := range fields {
-		av := item[f.Name]
-		if err := t.checkKeyAV(f, av); err != nil {
-			return nil, err
-		}
-		out[f.Name] = av
+		out[f.Name] = item[f.Name]
 	}
 	return out, nil
+}
+
+// checkItemKey checks the primary key attributes of a whole item.
+func (t *Table) checkItemKey(fields []KeyField, item map[string]types.AttributeValue) error {
+	for _, f := range fields {
+		if err := t.checkKeyAV(f, item[f.Name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // marshalItem converts item data to attribute values. data may be a
@@ -115,14 +123,15 @@ func marshalItem(data any) (map[string]types.AttributeValue, error) {
 	default:
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: want a map, an *Item or a struct", data)}
 	}
-	av, err := attributevalue.MarshalMap(data)
+	av, err := avEncoder.Encode(data)
 	if err != nil {
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data), Err: err}
 	}
-	if av == nil {
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data)}
 	}
-	return av, nil
+	return m.Value, nil
 }
 
 func cloneAVMap(m map[string]types.AttributeValue) map[string]types.AttributeValue {

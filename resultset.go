@@ -452,7 +452,7 @@ type itemDecoder[T any] struct {
 }
 
 func newItemDecoder[T any]() *itemDecoder[T] {
-	return &itemDecoder[T]{dec: attributevalue.NewDecoder()}
+	return &itemDecoder[T]{dec: avDecoder}
 }
 
 func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error {

@@ -142,6 +142,14 @@ func parseDecimal(s string) (*big.Rat, bool) {
 // accepts (about ±130 once normalised), small enough to parse cheaply.
 const maxExponent = 1000
 
+// avEncoder and avDecoder are attributevalue's default encoder and decoder,
+// made once: they hold only their options, so sharing them is safe, and
+// attributevalue.MarshalMap and UnmarshalMap would make a new one per call.
+var (
+	avEncoder = attributevalue.NewEncoder()
+	avDecoder = attributevalue.NewDecoder()
+)
+
 // StringSet is a DynamoDB string set (SS). Order is not significant.
 type StringSet []string
 
@@ -267,7 +275,7 @@ func marshalReflect(v any) (types.AttributeValue, error) {
 	case reflect.Float32, reflect.Float64:
 		return floatAV(rv.Float(), 64)
 	}
-	av, err := attributevalue.Marshal(v)
+	av, err := avEncoder.Encode(v)
 	if err != nil {
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T", v), Err: err}
 	}
@@ -470,6 +478,9 @@ func equalAVMap(a, b map[string]types.AttributeValue) bool {
 }
 
 func canonicalNumber(s string) string {
+	if plainInteger(s) {
+		return s // already canonical: the common case of integer keys
+	}
 	if r, ok := parseDecimal(s); ok {
 		return r.RatString()
 	}
@@ -498,4 +509,19 @@ func equalBinarySets(a, b [][]byte) bool {
 		sb[i] = string(x)
 	}
 	return slices.Equal(dedupStrings(sa), dedupStrings(sb))
+}
+
+// plainInteger reports whether s is an integer in canonical form: no sign
+// but a leading "-", no leading zeros, no "-0".
+func plainInteger(s string) bool {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || digits[0] == '0' && (len(digits) > 1 || len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

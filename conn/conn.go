@@ -176,6 +176,9 @@ type Conn struct {
 	opts    Options
 	sem     chan struct{}
 	secrets []string
+	// counting is true when raw's own middleware counts attempts (clients
+	// built by New or rebuilt by FromClient), so calls need no extra option.
+	counting bool
 }
 
 // New builds a Conn on config.LoadDefaultConfig and dynamodb.NewFromConfig,
@@ -236,7 +239,7 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 			credentials.NewStaticCredentialsProvider(localCredential, localCredential, ""))
 	}
 
-	client := dynamodb.NewFromConfig(cfg, fillMissingCRC32, func(d *dynamodb.Options) {
+	client := dynamodb.NewFromConfig(cfg, fillMissingCRC32, countAttempts, func(d *dynamodb.Options) {
 		if o.Endpoint != "" {
 			d.BaseEndpoint = aws.String(o.Endpoint)
 		}
@@ -250,7 +253,9 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 			d.RetryMaxAttempts = 1
 		}
 	})
-	return newConn(client, o), nil
+	c := newConn(client, o)
+	c.counting = true
+	return c, nil
 }
 
 // FromClient wraps any API implementation (a *dynamodb.Client, a fake, a
@@ -258,7 +263,10 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 // DefaultMaxConcurrency; values <= 0 mean the default, and no environment
 // variable is consulted), ReturnConsumedCapacity, OnRequest and OnError
 // apply; Region, Profile, Endpoint, credentials, retries and HTTPClient are
-// ignored, since api is already configured.
+// ignored, since api is already configured. A *dynamodb.Client is used
+// through a copy made with dynamodb.New from its Options plus dynamap's
+// attempt-counting middleware, added once rather than on every call; the
+// copy shares the original's HTTP client, retryer, credentials and endpoint.
 func FromClient(api API, optFns ...func(*Options)) *Conn {
 	var o Options
 	for _, fn := range optFns {
@@ -267,7 +275,16 @@ func FromClient(api API, optFns ...func(*Options)) *Conn {
 	if o.MaxConcurrency <= 0 {
 		o.MaxConcurrency = DefaultMaxConcurrency
 	}
-	return newConn(api, o)
+	counting := false
+	if cl, ok := api.(*dynamodb.Client); ok && cl != nil {
+		// Add the attempt counter to the client once, rather than to every
+		// call: a copy of the client that shares its options (HTTP client,
+		// retryer, credentials, endpoint).
+		api, counting = dynamodb.New(cl.Options(), countAttempts), true
+	}
+	c := newConn(api, o)
+	c.counting = counting
+	return c
 }
 
 func newConn(api API, o Options) *Conn {
@@ -287,7 +304,8 @@ func newConn(api API, o Options) *Conn {
 func (c *Conn) API() API { return c.api }
 
 // Unwrap returns the underlying, uninstrumented API (the *dynamodb.Client
-// built by New, or the value given to FromClient). Calls made on it bypass
+// built by New, or the value given to FromClient, or for a
+// *dynamodb.Client given to FromClient its copy). Calls made on it bypass
 // the concurrency cap and the measurements.
 func (c *Conn) Unwrap() API { return c.raw }
 

@@ -64,6 +64,23 @@ const attemptCounterID = "dynamap.conn.CountAttempts"
 
 type attemptsKey struct{}
 
+// attemptCtx carries a call's attempt counter: one allocation for the
+// context and the counter together.
+type attemptCtx struct {
+	context.Context
+	n atomic.Int32
+}
+
+// Value returns the counter for attemptsKey and defers to the parent for
+// everything else (so the context package still sees the parent's cancel
+// context and starts no goroutine for it).
+func (c *attemptCtx) Value(key any) any {
+	if key == (attemptsKey{}) {
+		return &c.n
+	}
+	return c.Context.Value(key)
+}
+
 // countAttempts is a per-call dynamodb option that adds a Finalize
 // middleware after the retry middleware, so it runs once per HTTP attempt
 // and increments the counter carried in the call's context.
@@ -96,9 +113,13 @@ func invoke[In, Out any](ctx context.Context, c *Conn, op, table string, in In, 
 	}
 	defer c.release()
 
-	var counter atomic.Int32
-	callCtx := context.WithValue(ctx, attemptsKey{}, &counter)
-	opts := append(slices.Clip(optFns), countAttempts)
+	callCtx := &attemptCtx{Context: ctx}
+	counter := &callCtx.n
+	opts := optFns
+	if !c.counting {
+		// A client whose middleware does not count yet: add it per call.
+		opts = append(slices.Clip(optFns), countAttempts)
+	}
 
 	t0 := time.Now()
 	m.Wait = t0.Sub(start)
