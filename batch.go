@@ -290,7 +290,7 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 		return nil
 	}
 	if len(b.buf) >= maxBatchWrite || b.bufSize+r.size > maxBatchWriteBytes {
-		if err := b.dispatch(ctx); err != nil {
+		if err := b.dispatch(ctx, false); err != nil {
 			return err
 		}
 	}
@@ -306,7 +306,7 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 // dispatch hands the buffer to a sender goroutine, waiting for a free slot
 // and for earlier calls on the same keys. On error the buffer is kept.
 // b.mu is held.
-func (b *BatchTable) dispatch(ctx context.Context) error {
+func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
 	if len(b.buf) == 0 {
 		return nil
 	}
@@ -357,7 +357,13 @@ func (b *BatchTable) dispatch(ctx context.Context) error {
 	b.bufIdx = map[string]int{}
 	b.bufSize = 0
 	b.wg.Add(1)
-	go b.send(sctx, id, chunk, done)
+	if inline {
+		// Flush and Close wait for every request anyway: send the last
+		// buffer from the caller's goroutine instead of starting one.
+		b.send(sctx, id, chunk, done)
+	} else {
+		go b.send(sctx, id, chunk, done)
+	}
 	return nil
 }
 
@@ -542,7 +548,7 @@ func (b *BatchTable) Flush(ctx context.Context) error {
 
 func (b *BatchTable) flush(ctx context.Context) error {
 	var err error
-	if e := b.dispatch(ctx); e != nil {
+	if e := b.dispatch(ctx, true); e != nil {
 		// Not sent: the buffer itself is what was not written.
 		b.progress(0, b.buf, e)
 		b.buf, b.bufIdx, b.bufSize = nil, map[string]int{}, 0

@@ -122,3 +122,25 @@ func BenchmarkOverheadBatchWrite25(b *testing.B) {
 		}
 	}
 }
+
+func (a *instantAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+func BenchmarkOverheadRename(b *testing.B) {
+	t, _ := benchTable()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		it, err := t.GetItem(ctx, Key{"id": "a", "seq": 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := it.Set("name", "other"); err != nil {
+			b.Fatal(err)
+		}
+		if err := it.PartialSave(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
