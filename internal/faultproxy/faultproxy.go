@@ -328,29 +328,11 @@ func (p *Proxy) batchWrite(w http.ResponseWriter, r *http.Request, body []byte, 
 	resp := map[string]json.RawMessage{}
 	hdr := http.Header{}
 	if nkeep > 0 {
-		raw, err := json.Marshal(keep)
-		if err != nil {
+		var done bool
+		var err error
+		if resp, hdr, done, err = p.forwardKept(w, r, in, keep); err != nil || done {
 			return err
 		}
-		in["RequestItems"] = raw
-		fwd, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		status, h, out, err := p.forward(r, fwd)
-		if err != nil {
-			return err
-		}
-		if status != http.StatusOK {
-			// The kept part failed as a whole: pass the answer on.
-			copyHeader(w.Header(), h)
-			writeBody(w, status, out)
-			return nil
-		}
-		if err := json.Unmarshal(out, &resp); err != nil {
-			return err
-		}
-		hdr = h
 		var back map[string][]json.RawMessage
 		if u := resp["UnprocessedItems"]; len(u) > 0 {
 			if err := json.Unmarshal(u, &back); err != nil {
@@ -419,28 +401,11 @@ func (p *Proxy) batchGet(w http.ResponseWriter, r *http.Request, body []byte, rn
 	resp := map[string]json.RawMessage{}
 	hdr := http.Header{}
 	if nkeep > 0 {
-		raw, err := json.Marshal(keep)
-		if err != nil {
+		var done bool
+		var err error
+		if resp, hdr, done, err = p.forwardKept(w, r, in, keep); err != nil || done {
 			return err
 		}
-		in["RequestItems"] = raw
-		fwd, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		status, h, out, err := p.forward(r, fwd)
-		if err != nil {
-			return err
-		}
-		if status != http.StatusOK {
-			copyHeader(w.Header(), h)
-			writeBody(w, status, out)
-			return nil
-		}
-		if err := json.Unmarshal(out, &resp); err != nil {
-			return err
-		}
-		hdr = h
 		var back map[string]map[string]json.RawMessage
 		if u := resp["UnprocessedKeys"]; len(u) > 0 {
 			if err := json.Unmarshal(u, &back); err != nil {
@@ -534,4 +499,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	writeBody(w, status, body)
+}
+
+// forwardKept forwards the request in with RequestItems replaced by keep.
+// A non-200 answer is passed on to w as it is (done is true): the kept part
+// failed as a whole. Otherwise it returns the answer's JSON and headers.
+func (p *Proxy) forwardKept(w http.ResponseWriter, r *http.Request, in map[string]json.RawMessage, keep any) (resp map[string]json.RawMessage, hdr http.Header, done bool, err error) {
+	raw, err := json.Marshal(keep)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	in["RequestItems"] = raw
+	fwd, err := json.Marshal(in)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	status, h, out, err := p.forward(r, fwd)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if status != http.StatusOK {
+		copyHeader(w.Header(), h)
+		writeBody(w, status, out)
+		return nil, nil, true, nil
+	}
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return nil, nil, false, err
+	}
+	return resp, h, false, nil
 }
