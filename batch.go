@@ -93,8 +93,8 @@ func retryableBatchErr(err error) bool {
 // BatchOption configures BatchWrite and BatchWriteFunc.
 type BatchOption interface{ applyBatch(*batchConfig) }
 
-// BatchRetryOption fits BatchWrite, BatchWriteFunc and BatchGet.
-type BatchRetryOption interface {
+// BatchSharedOption fits BatchWrite, BatchWriteFunc and BatchGet.
+type BatchSharedOption interface {
 	BatchOption
 	BatchGetOption
 }
@@ -125,23 +125,28 @@ func (f batchRetryFunc) applyBatchGet(c *readConfig) {
 // rejected as a whole by throttling, a 5xx answer or a broken connection after
 // the connection's own retryer gave up. When the budget runs out the request
 // is returned in an *UnprocessedError. Default: 10. n < 0 means 0.
-func MaxRetries(n int) BatchRetryOption {
+func MaxRetries(n int) BatchSharedOption {
 	return batchRetryFunc(func(p *retryPolicy) { p.maxRetries = max(n, 0) })
 }
 
 // Backoff sets the pause before a batch re-sends unprocessed requests: re-send
 // k waits a random duration between half and all of min(maxDelay, base·2^k).
 // Default: base 50ms, maxDelay 5s.
-func Backoff(base, maxDelay time.Duration) BatchRetryOption {
+func Backoff(base, maxDelay time.Duration) BatchSharedOption {
 	return batchRetryFunc(func(p *retryPolicy) { p.base, p.max = max(base, 0), max(maxDelay, 0) })
 }
 
 // Concurrency lets a BatchTable keep up to n BatchWriteItem calls in flight
-// while the caller keeps adding requests. Default: 1 (one call in flight while
-// the next 25 requests are buffered). n < 1 means 1.
-func Concurrency(n int) BatchOption {
-	return batchFunc(func(c *batchConfig) { c.concurrency = max(n, 1) })
-}
+// while the caller keeps adding requests (default 1: one call in flight while
+// the next 25 requests are buffered), and BatchGet keep up to n
+// BatchGetItem calls in flight while the items already read are yielded
+// (default 1: one at a time). n < 1 means 1.
+func Concurrency(n int) BatchSharedOption { return concurrencyOption(max(n, 1)) }
+
+type concurrencyOption int
+
+func (n concurrencyOption) applyBatch(c *batchConfig)   { c.concurrency = int(n) }
+func (n concurrencyOption) applyBatchGet(c *readConfig) { c.batchConcurrency = int(n) }
 
 // OnProgress registers fn, called after every BatchWriteItem answer with the
 // number of requests written so far and the number handed to the writer but

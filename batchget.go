@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,7 +17,10 @@ import (
 // exponential backoff and jitter (MaxRetries and Backoff; defaults 10 and
 // 50ms–5s). Items come back in no particular order; keys with no item are
 // simply absent, and a key given twice is asked (and returned) once.
-// Options: Consistent, Attributes, MaxRetries, Backoff.
+// Options: Consistent, Attributes, MaxRetries, Backoff, and Concurrency
+// (default 1: one request at a time; with n > 1 up to n requests are in
+// flight while the items already read are yielded, and they are cancelled
+// and waited for when the iteration ends).
 //
 // Iterating validates every key first: an invalid key is a *KeyError before
 // any request. Keys still unread when the retry budget runs out, or when a
@@ -25,9 +29,9 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = slices.Clone(keys)
-	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() func(context.Context) ([]map[string]types.AttributeValue, bool, error) {
+	return newResultSetFromSource(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
-		return src.next
+		return src.next, src.stop
 	})
 }
 
@@ -49,6 +53,23 @@ type batchGetSource struct {
 	failed  []bgKey // keys whose budget ran out
 	lastErr error
 	proj    *expression.Expression
+
+	// With Concurrency(n > 1): requests in flight in goroutines, which use
+	// gctx (the first page's context, cancelled by stop).
+	flying  map[int][]bgKey // chunks in flight, by id
+	nextID  int
+	results chan bgResult
+	gctx    context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// bgResult is the answer to one BatchGetItem of chunk.
+type bgResult struct {
+	id    int
+	chunk []bgKey
+	out   *dynamodb.BatchGetItemOutput
+	err   error
 }
 
 func (s *batchGetSource) retry() retryPolicy {
@@ -93,25 +114,19 @@ func (s *batchGetSource) start(ctx context.Context) error {
 	return nil
 }
 
-// next reads one chunk of up to 100 keys.
-func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
-	if !s.started {
-		if err := s.start(ctx); err != nil {
-			return nil, false, err
-		}
-	}
-	if len(s.queue) == 0 {
-		if len(s.failed) > 0 {
-			return nil, false, s.unprocessedErr(s.failed, s.lastErr)
-		}
-		return nil, false, nil
-	}
+// take removes the next chunk of up to 100 keys from the queue.
+func (s *batchGetSource) take() []bgKey {
 	n := min(len(s.queue), maxBatchGet)
 	chunk := s.queue[:n:n]
 	s.queue = s.queue[n:]
+	return chunk
+}
+
+// send waits the backoff a re-sent chunk is due, then asks for it.
+func (s *batchGetSource) send(ctx context.Context, chunk []bgKey) (*dynamodb.BatchGetItemOutput, error) {
 	if a := slices.MaxFunc(chunk, func(x, y bgKey) int { return x.attempts - y.attempts }).attempts; a > 0 {
 		if err := sleepCtx(ctx, s.retry().backoff(a-1)); err != nil {
-			return nil, false, s.unprocessedErr(append(append(chunk, s.queue...), s.failed...), err)
+			return nil, err
 		}
 	}
 	ka := types.KeysAndAttributes{Keys: make([]map[string]types.AttributeValue, len(chunk))}
@@ -124,30 +139,101 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 	if s.proj != nil {
 		ka.ProjectionExpression, ka.ExpressionAttributeNames = s.proj.Projection(), s.proj.Names()
 	}
-	name := s.t.name
-	out, err := s.t.c.API().BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{name: ka},
+	return s.t.c.API().BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{s.t.name: ka},
 	})
+}
+
+// next returns the items of the next answer.
+func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
+	if !s.started {
+		if err := s.start(ctx); err != nil {
+			return nil, false, err
+		}
+	}
+	if s.cfg.batchConcurrency > 1 {
+		return s.nextConcurrent(ctx)
+	}
+	if len(s.queue) == 0 {
+		return nil, false, s.leftover()
+	}
+	chunk := s.take()
+	out, err := s.send(ctx, chunk)
+	return s.absorb(ctx, bgResult{chunk: chunk, out: out, err: err})
+}
+
+// nextConcurrent keeps up to batchConcurrency requests in flight and returns
+// the items of the first to answer.
+func (s *batchGetSource) nextConcurrent(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
+	if s.results == nil {
+		s.gctx, s.cancel = context.WithCancel(ctx)
+		s.results = make(chan bgResult, s.cfg.batchConcurrency)
+		s.flying = map[int][]bgKey{}
+		s.launch()
+	}
+	if len(s.flying) == 0 {
+		return nil, false, s.leftover()
+	}
+	var r bgResult
+	select {
+	case r = <-s.results:
+	case <-ctx.Done():
+		return nil, false, s.unprocessedErr(s.unread(nil), context.Cause(ctx))
+	}
+	delete(s.flying, r.id)
+	items, _, err := s.absorb(ctx, r)
+	if err != nil {
+		return nil, false, err
+	}
+	s.launch()
+	return items, len(s.flying) > 0 || len(s.failed) > 0, nil
+}
+
+// launch starts requests for queued keys while fewer than batchConcurrency
+// are in flight. The goroutines use the context of the first page (cancelled
+// by stop); each sends its one answer to the buffered results channel, so
+// none ever blocks.
+func (s *batchGetSource) launch() {
+	for len(s.flying) < s.cfg.batchConcurrency && len(s.queue) > 0 {
+		chunk := s.take()
+		id := s.nextID
+		s.nextID++
+		s.flying[id] = chunk
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			out, err := s.send(s.gctx, chunk)
+			s.results <- bgResult{id: id, chunk: chunk, out: out, err: err}
+		}()
+	}
+}
+
+// absorb takes in one answer: its items, and its unprocessed keys queued
+// again (or failed, once their budget is spent). A request that failed for
+// good, or a cancelled context, ends the read with every key not yet read.
+func (s *batchGetSource) absorb(ctx context.Context, r bgResult) ([]map[string]types.AttributeValue, bool, error) {
+	name := s.t.name
 	var again []bgKey
 	var items []map[string]types.AttributeValue
-	if err != nil {
+	if r.err != nil {
+		err := r.err
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
 		err = fmt.Errorf("dynamap: batch get %q: %w", name, wrapErr(err))
 		if ctx.Err() != nil || !retryableBatchErr(err) {
-			return nil, false, s.unprocessedErr(append(append(chunk, s.queue...), s.failed...), err)
+			return nil, false, s.unprocessedErr(s.unread(r.chunk), err)
 		}
 		s.lastErr = err
-		again = chunk
+		again = r.chunk
 	} else {
-		items = out.Responses[name]
-		if u, ok := out.UnprocessedKeys[name]; ok && len(u.Keys) > 0 {
+		items = r.out.Responses[name]
+		if u, ok := r.out.UnprocessedKeys[name]; ok && len(u.Keys) > 0 {
 			want := make(map[string]bool, len(u.Keys))
 			for _, k := range u.Keys {
 				want[keyString(s.fields, k)] = true
 			}
-			for _, k := range chunk {
+			for _, k := range r.chunk {
 				if want[k.id] {
 					again = append(again, k)
 				}
@@ -167,6 +253,37 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 	return items, len(s.queue) > 0 || len(s.failed) > 0, nil
 }
 
+// leftover is the error for keys whose retry budget ran out, if any.
+func (s *batchGetSource) leftover() error {
+	if len(s.failed) > 0 {
+		return s.unprocessedErr(s.failed, s.lastErr)
+	}
+	return nil
+}
+
+// unread lists every key not read: extra, the chunks in flight, the queue
+// and the failed keys.
+func (s *batchGetSource) unread(extra []bgKey) []bgKey {
+	out := slices.Clone(extra)
+	ids := make([]int, 0, len(s.flying))
+	for id := range s.flying {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out = append(out, s.flying[id]...)
+	}
+	out = append(out, s.queue...)
+	return append(out, s.failed...)
+}
+
+// stop cancels the requests still in flight and waits for their goroutines.
+func (s *batchGetSource) stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+}
 func (s *batchGetSource) unprocessedErr(keys []bgKey, err error) error {
 	e := &UnprocessedError{Table: s.t.name, Err: err}
 	for _, k := range keys {

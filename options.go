@@ -26,6 +26,9 @@ type readConfig struct {
 	segmentSet    bool
 	parallel      int
 	batchRetry    *retryPolicy // BatchGet's re-send budget; nil: defaultRetry
+	// batchConcurrency is BatchGet's number of requests in flight (<= 1:
+	// one at a time).
+	batchConcurrency int
 }
 
 // GetOption configures GetItem, HasItem and Lookup.

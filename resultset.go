@@ -61,6 +61,7 @@ type plan struct {
 	noCursor bool       // a page source with no resumable position
 	noCount  bool       // no Select=COUNT: Count iterates
 	partial  bool       // items carry a projection (Attributes): Save refuses them
+	stop     func()     // called when an iteration ends, if not nil
 }
 
 // newResultSetFromPages returns a ResultSet over an arbitrary page source
@@ -71,10 +72,21 @@ type plan struct {
 // rs.addStats from inside next. partial marks the items as loaded with a
 // projection.
 func newResultSetFromPages(t *Table, partial bool, open func() func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)) *ResultSet {
+	return newResultSetFromSource(t, partial, func() (pageFunc, func()) { return open(), nil })
+}
+
+// pageFunc returns the next page of a page source and whether more follow.
+type pageFunc func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)
+
+// newResultSetFromSource is newResultSetFromPages for a source that holds
+// resources (goroutines) while it is read: stop, when not nil, is called
+// when an iteration ends, however it ends.
+func newResultSetFromSource(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
 	rs := &ResultSet{t: t}
 	rs.build = func(context.Context) (*plan, error) {
-		next := open()
+		next, stop := open()
 		return &plan{
+			stop: stop,
 			fetch: func(ctx context.Context, _ int, _ map[string]types.AttributeValue, _ int32, _ bool) (page, error) {
 				items, more, err := next(ctx)
 				return page{items: items, more: more && err == nil}, err
@@ -192,6 +204,9 @@ func (rs *ResultSet) run(ctx context.Context, yield rawYield) {
 	if err != nil {
 		yield(nil, nil, err)
 		return
+	}
+	if p.stop != nil {
+		defer p.stop()
 	}
 	rs.begin(p)
 	var active []int
