@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -183,7 +184,7 @@ func requestLimit(pageSize int32, limit, remaining int) int32 {
 // cursor) come first, before any request.
 func (rs *ResultSet) All(ctx context.Context) iter.Seq2[*Item, error] {
 	return func(yield func(*Item, error) bool) {
-		rs.run(ctx, func(p *plan, av map[string]types.AttributeValue, err error) bool {
+		rs.run(ctx, func(p *plan, av map[string]types.AttributeValue, _ int, err error) bool {
 			if err != nil {
 				return yield(nil, err)
 			}
@@ -194,15 +195,16 @@ func (rs *ResultSet) All(ctx context.Context) iter.Seq2[*Item, error] {
 	}
 }
 
-// rawYield receives the raw items of an iteration (or its one error).
-type rawYield func(p *plan, av map[string]types.AttributeValue, err error) bool
+// rawYield receives the raw items of an iteration (or its one error); left
+// counts the items of the current page not yet yielded, this one included.
+type rawYield func(p *plan, av map[string]types.AttributeValue, left int, err error) bool
 
 // run is All without the *Item wrapping: Items decodes straight from the
 // attribute values.
 func (rs *ResultSet) run(ctx context.Context, yield rawYield) {
 	p, err := rs.build(ctx)
 	if err != nil {
-		yield(nil, nil, err)
+		yield(nil, nil, 0, err)
 		return
 	}
 	if p.stop != nil {
@@ -245,7 +247,7 @@ func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield rawYiel
 			delete(av, a)
 		}
 		rs.setSeg(i, st)
-		if !yield(p, av, nil) {
+		if !yield(p, av, len(pg.items)-j, nil) {
 			return true
 		}
 		if rs.limit > 0 {
@@ -278,12 +280,12 @@ func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYi
 	key := p.segs[i].key
 	for {
 		if err := ctx.Err(); err != nil {
-			yield(p, nil, err)
+			yield(p, nil, 0, err)
 			return
 		}
 		pg, err := p.fetch(ctx, p.segs[i].seg, key, requestLimit(p.pageSize, rs.limit, remaining), false)
 		if err != nil {
-			yield(p, nil, err)
+			yield(p, nil, 0, err)
 			return
 		}
 		rs.addStats(pg.scanned, pg.capacity)
@@ -337,11 +339,11 @@ func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield 
 		select {
 		case sp = <-ch:
 		case <-ctx.Done():
-			yield(p, nil, ctx.Err())
+			yield(p, nil, 0, ctx.Err())
 			return
 		}
 		if sp.err != nil {
-			yield(p, nil, sp.err)
+			yield(p, nil, 0, sp.err)
 			return
 		}
 		rs.addStats(sp.pg.scanned, sp.pg.capacity)
@@ -445,7 +447,7 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		d := newItemDecoder[T]()
-		rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, err error) bool {
+		rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, _ int, err error) bool {
 			var v T
 			if err == nil {
 				err = d.decode(av, &v)
@@ -486,8 +488,9 @@ func Collect[T any](ctx context.Context, rs *ResultSet) ([]T, error) {
 	var out []T
 	var failed error
 	d := newItemDecoder[T]()
-	rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, err error) bool {
+	rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, left int, err error) bool {
 		if err == nil {
+			out = slices.Grow(out, left) // room for the rest of the page at once
 			var zero T
 			out = append(out, zero)
 			if err = d.decode(av, &out[len(out)-1]); err != nil {
