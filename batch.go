@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -193,10 +194,11 @@ type BatchTable struct {
 	bufSize int
 	closed  bool
 
-	smu      sync.Mutex // state shared with the senders
-	inflight map[string]chan struct{}
-	cancels  map[uint64]context.CancelCauseFunc
-	nextID   uint64
+	sending atomic.Int32 // calls in flight
+
+	smu      sync.Mutex                                // state shared with the senders
+	inflight map[string]chan struct{}                  // keys of background calls in flight; nil until the first
+	cancels  map[chan struct{}]context.CancelCauseFunc // background calls in flight, by done channel
 	failed   []writeReq
 	failErr  error
 	accepted int
@@ -217,12 +219,10 @@ func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
 		}
 	}
 	return &BatchTable{
-		t:        t,
-		cfg:      cfg,
-		sem:      make(chan struct{}, cfg.concurrency),
-		bufIdx:   map[string]int{},
-		inflight: map[string]chan struct{}{},
-		cancels:  map[uint64]context.CancelCauseFunc{},
+		t:      t,
+		cfg:    cfg,
+		sem:    make(chan struct{}, cfg.concurrency),
+		bufIdx: map[string]int{},
 	}
 }
 
@@ -316,7 +316,8 @@ func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
 		return nil
 	}
 	chunk := b.buf
-	done := make(chan struct{})
+	// Wait until no call in flight holds one of the chunk's keys, so that
+	// requests on one key are applied in the order they were made.
 	for {
 		b.smu.Lock()
 		var wait chan struct{}
@@ -326,14 +327,10 @@ func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
 				break
 			}
 		}
+		b.smu.Unlock()
 		if wait == nil {
-			for _, r := range chunk {
-				b.inflight[r.key] = done
-			}
-			b.smu.Unlock()
 			break
 		}
-		b.smu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
@@ -343,50 +340,55 @@ func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
 	select {
 	case b.sem <- struct{}{}:
 	case <-ctx.Done():
-		b.smu.Lock()
-		for _, r := range chunk {
-			delete(b.inflight, r.key)
-		}
-		b.smu.Unlock()
-		close(done)
 		return context.Cause(ctx)
 	}
-	sctx, cancel := context.WithCancelCause(ctx)
-	b.smu.Lock()
-	id := b.nextID
-	b.nextID++
-	b.cancels[id] = cancel
-	b.smu.Unlock()
-
 	b.buf = make([]writeReq, 0, maxBatchWrite)
-	b.bufIdx = map[string]int{}
+	clear(b.bufIdx)
 	b.bufSize = 0
 	b.wg.Add(1)
+	b.sending.Add(1)
 	if inline {
-		// Flush and Close wait for every request anyway: send the last
-		// buffer from the caller's goroutine instead of starting one.
-		b.send(sctx, id, chunk, done)
-	} else {
-		go b.send(sctx, id, chunk, done)
+		// Flush and Close wait for every call anyway, and hold b.mu so no
+		// other buffer can be dispatched meanwhile: send the last buffer
+		// from the caller's goroutine, under the caller's context, with no
+		// need to mark its keys in flight.
+		b.send(ctx, chunk, nil, nil)
+		return nil
 	}
+	done := make(chan struct{})
+	sctx, cancel := context.WithCancelCause(ctx)
+	b.smu.Lock()
+	if b.inflight == nil {
+		b.inflight = map[string]chan struct{}{}
+		b.cancels = map[chan struct{}]context.CancelCauseFunc{}
+	}
+	for _, r := range chunk {
+		b.inflight[r.key] = done
+	}
+	b.cancels[done] = cancel
+	b.smu.Unlock()
+	go b.send(sctx, chunk, done, cancel)
 	return nil
 }
 
 // send writes chunk, re-sending what is left unprocessed within the retry
 // budget, and records what could not be written.
-func (b *BatchTable) send(ctx context.Context, id uint64, chunk []writeReq, done chan struct{}) {
+func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struct{}, cancel context.CancelCauseFunc) {
 	defer func() {
-		b.smu.Lock()
-		for _, r := range chunk {
-			if b.inflight[r.key] == done {
-				delete(b.inflight, r.key)
+		if done != nil {
+			b.smu.Lock()
+			for _, r := range chunk {
+				if b.inflight[r.key] == done {
+					delete(b.inflight, r.key)
+				}
 			}
+			delete(b.cancels, done)
+			b.smu.Unlock()
+			cancel(nil)
+			close(done)
 		}
-		b.cancels[id](nil)
-		delete(b.cancels, id)
-		b.smu.Unlock()
-		close(done)
 		<-b.sem
+		b.sending.Add(-1)
 		b.wg.Done()
 	}()
 	name := b.t.name
@@ -520,6 +522,9 @@ func (b *BatchTable) takeFailure() error {
 // flight are canceled and still waited for, so that what they did not write
 // is recorded.
 func (b *BatchTable) waitAll(ctx context.Context) {
+	if b.sending.Load() == 0 {
+		return
+	}
 	ch := make(chan struct{})
 	go func() {
 		b.wg.Wait()
