@@ -385,9 +385,8 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		}
 	}
 	var (
-		upd     expression.UpdateBuilder
-		hasUpd  bool
-		conds   []expression.ConditionBuilder
+		shape   updateShape
+		conds   updateShape // conditions, after the actions
 		written = map[string]types.AttributeValue{}
 	)
 	for _, name := range sortedAVNames(it.data) {
@@ -399,13 +398,12 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if had && equalAV(old, av) {
 			continue
 		}
-		upd = upd.Set(expression.NameNoDotSplit(name), expression.Value(av))
-		hasUpd = true
+		shape.Set(name, av)
 		written[name] = av
 		if had {
-			conds = append(conds, expression.NameNoDotSplit(name).Equal(expression.Value(old)))
+			conds.Equal(name, old)
 		} else {
-			conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(name)))
+			conds.Absent(name)
 		}
 	}
 	var removed []string
@@ -413,10 +411,9 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if _, ok := it.data[name]; ok || isKey(name) || name == t.version {
 			continue
 		}
-		upd = upd.Remove(expression.NameNoDotSplit(name))
-		hasUpd = true
+		shape.Remove(name)
 		removed = append(removed, name)
-		conds = append(conds, expression.NameNoDotSplit(name).Equal(expression.Value(it.orig[name])))
+		conds.Equal(name, it.orig[name])
 	}
 	var next types.AttributeValue
 	if t.version != "" {
@@ -424,31 +421,28 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		upd = upd.Set(expression.NameNoDotSplit(t.version), expression.Value(next))
-		hasUpd = true
-		conds = append(conds, versionCondition(t.version, it.orig[t.version]))
+		shape.Set(t.version, next)
+		if loaded := it.orig[t.version]; loaded != nil {
+			conds.Equal(t.version, loaded)
+		} else {
+			conds.Absent(t.version)
+		}
 	}
 	if it.orig == nil {
-		conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
+		conds.Absent(s.keys[0].Name)
 	}
-	b := expression.NewBuilder()
-	if hasUpd {
-		b = b.WithUpdate(upd)
-	}
-	if cond, _ := combineConditions(conds, &writeConfig{}); cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	expr, err := b.Build()
+	shape.then(&conds)
+	expr, err := shape.build()
 	if err != nil {
 		return &ValueError{Reason: "cannot build update", Err: err}
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &t.name,
 		Key:                       key,
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
+		UpdateExpression:          expr.update,
+		ConditionExpression:       expr.condition,
+		ExpressionAttributeNames:  expr.names,
+		ExpressionAttributeValues: expr.values,
 	}
 	if _, err := t.c.API().UpdateItem(ctx, in); err != nil {
 		return fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))

@@ -1,0 +1,191 @@
+package dynamap
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// An updateShape is an update expression (SET and REMOVE actions) with its
+// condition (equalities and attribute_not_exists, ANDed), recorded as a list
+// of steps so that it can be built by the expression package, and the built
+// text reused for every later update of the same shape: only the values
+// differ from one item to the next, and they always go through
+// ExpressionAttributeValues. Building with the expression package costs
+// about 50 allocations; reusing its text costs a values map.
+type updateShape struct {
+	steps []shapeStep
+	vals  []types.AttributeValue
+}
+
+type shapeKind byte
+
+const (
+	stepSet    shapeKind = 's' // SET name = value
+	stepRemove shapeKind = 'r' // REMOVE name
+	stepEqual  shapeKind = '=' // condition: name = value
+	stepAbsent shapeKind = '!' // condition: attribute_not_exists(name)
+)
+
+type shapeStep struct {
+	kind shapeKind
+	name string // an attribute name, never split on dots
+	val  int    // index into vals for stepSet and stepEqual
+}
+
+func (u *updateShape) add(kind shapeKind, name string, av types.AttributeValue) {
+	st := shapeStep{kind: kind, name: name, val: -1}
+	if av != nil {
+		st.val = len(u.vals)
+		u.vals = append(u.vals, av)
+	}
+	u.steps = append(u.steps, st)
+}
+
+// Set adds SET name = av; Remove adds REMOVE name; Equal adds the condition
+// name = av; Absent adds the condition attribute_not_exists(name).
+func (u *updateShape) Set(name string, av types.AttributeValue)   { u.add(stepSet, name, av) }
+func (u *updateShape) Remove(name string)                         { u.add(stepRemove, name, nil) }
+func (u *updateShape) Equal(name string, av types.AttributeValue) { u.add(stepEqual, name, av) }
+func (u *updateShape) Absent(name string)                         { u.add(stepAbsent, name, nil) }
+
+// then appends the steps of c (conditions, kept apart while the actions are
+// collected) after u's.
+func (u *updateShape) then(c *updateShape) {
+	for _, st := range c.steps {
+		var av types.AttributeValue
+		if st.val >= 0 {
+			av = c.vals[st.val]
+		}
+		u.add(st.kind, st.name, av)
+	}
+}
+
+// key identifies the shape: the steps, without the values.
+func (u *updateShape) key() string {
+	var b strings.Builder
+	for _, st := range u.steps {
+		b.WriteByte(byte(st.kind))
+		b.WriteString(strconv.Itoa(len(st.name)))
+		b.WriteByte(':')
+		b.WriteString(st.name)
+	}
+	return b.String()
+}
+
+// render builds the expression with value(i) standing for value i.
+func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expression.Expression, error) {
+	var upd expression.UpdateBuilder
+	hasUpd := false
+	var conds []expression.ConditionBuilder
+	for _, st := range u.steps {
+		name := expression.NameNoDotSplit(st.name)
+		switch st.kind {
+		case stepSet:
+			upd, hasUpd = upd.Set(name, value(st.val)), true
+		case stepRemove:
+			upd, hasUpd = upd.Remove(name), true
+		case stepEqual:
+			conds = append(conds, name.Equal(value(st.val)))
+		case stepAbsent:
+			conds = append(conds, expression.AttributeNotExists(name))
+		}
+	}
+	b := expression.NewBuilder()
+	if hasUpd {
+		b = b.WithUpdate(upd)
+	}
+	if cond, _ := combineConditions(conds, &writeConfig{}); cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	return b.Build()
+}
+
+// builtUpdate is what an UpdateItem input needs of an updateShape.
+type builtUpdate struct {
+	update, condition *string
+	names             map[string]string // shared between calls of one shape: read only
+	values            map[string]types.AttributeValue
+}
+
+// shapeTemplate is a built shape with its value placeholders by value index.
+type shapeTemplate struct {
+	update, condition *string
+	names             map[string]string
+	slots             []string // slots[i] is the placeholder of value i
+}
+
+// maxShapes bounds the template cache; shapes beyond it are built each time
+// (an application whose attribute names are data, not code, has no end of
+// shapes).
+const maxShapes = 4096
+
+var (
+	shapeCache sync.Map // key() → *shapeTemplate
+	shapeCount atomic.Int64
+)
+
+// build returns the shape's expression with its values: from the template
+// of its shape when there is one, else built (and remembered) with the
+// expression package.
+func (u *updateShape) build() (builtUpdate, error) {
+	key := u.key()
+	if t, ok := shapeCache.Load(key); ok {
+		return t.(*shapeTemplate).with(u.vals), nil
+	}
+	if shapeCount.Load() < maxShapes {
+		if t, ok := u.template(); ok {
+			if _, loaded := shapeCache.LoadOrStore(key, t); !loaded {
+				shapeCount.Add(1)
+			}
+			return t.with(u.vals), nil
+		}
+	}
+	expr, err := u.render(func(i int) expression.OperandBuilder { return expression.Value(u.vals[i]) })
+	if err != nil {
+		return builtUpdate{}, err
+	}
+	return builtUpdate{update: expr.Update(), condition: expr.Condition(), names: expr.Names(), values: expr.Values()}, nil
+}
+
+// template builds the shape with a distinct marker number for each value and
+// reads back which placeholder the expression package gave each one.
+func (u *updateShape) template() (*shapeTemplate, bool) {
+	expr, err := u.render(func(i int) expression.OperandBuilder {
+		return expression.Value(&types.AttributeValueMemberN{Value: strconv.Itoa(i)})
+	})
+	if err != nil {
+		return nil, false
+	}
+	t := &shapeTemplate{update: expr.Update(), condition: expr.Condition(), names: expr.Names(), slots: make([]string, len(u.vals))}
+	if len(expr.Values()) != len(u.vals) {
+		return nil, false
+	}
+	for ph, av := range expr.Values() {
+		n, ok := av.(*types.AttributeValueMemberN)
+		if !ok {
+			return nil, false
+		}
+		i, err := strconv.Atoi(n.Value)
+		if err != nil || i < 0 || i >= len(t.slots) || t.slots[i] != "" {
+			return nil, false
+		}
+		t.slots[i] = ph
+	}
+	return t, true
+}
+
+func (t *shapeTemplate) with(vals []types.AttributeValue) builtUpdate {
+	b := builtUpdate{update: t.update, condition: t.condition, names: t.names}
+	if len(vals) > 0 {
+		b.values = make(map[string]types.AttributeValue, len(vals))
+		for i, av := range vals {
+			b.values[t.slots[i]] = av
+		}
+	}
+	return b
+}
