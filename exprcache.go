@@ -37,6 +37,11 @@ type shapeStep struct {
 	val  int    // index into vals for stepSet and stepEqual
 }
 
+// newUpdateShape returns a shape with room for n steps.
+func newUpdateShape(n int) updateShape {
+	return updateShape{steps: make([]shapeStep, 0, n), vals: make([]types.AttributeValue, 0, n)}
+}
+
 func (u *updateShape) add(kind shapeKind, name string, av types.AttributeValue) {
 	st := shapeStep{kind: kind, name: name, val: -1}
 	if av != nil {
@@ -53,21 +58,14 @@ func (u *updateShape) Remove(name string)                         { u.add(stepRe
 func (u *updateShape) Equal(name string, av types.AttributeValue) { u.add(stepEqual, name, av) }
 func (u *updateShape) Absent(name string)                         { u.add(stepAbsent, name, nil) }
 
-// then appends the steps of c (conditions, kept apart while the actions are
-// collected) after u's.
-func (u *updateShape) then(c *updateShape) {
-	for _, st := range c.steps {
-		var av types.AttributeValue
-		if st.val >= 0 {
-			av = c.vals[st.val]
-		}
-		u.add(st.kind, st.name, av)
-	}
-}
-
 // key identifies the shape: the steps, without the values.
 func (u *updateShape) key() string {
 	var b strings.Builder
+	n := 0
+	for _, st := range u.steps {
+		n += len(st.name) + 4
+	}
+	b.Grow(n)
 	for _, st := range u.steps {
 		b.WriteByte(byte(st.kind))
 		b.WriteString(strconv.Itoa(len(st.name)))

@@ -15,22 +15,25 @@ import (
 func randomShape(r *rand.Rand) updateShape {
 	names := []string{"a", "b.c", "with-dash", "size", "#x", ":y", "a__b", "ünï"}
 	var u updateShape
-	var conds updateShape
+	var conds []func() // conditions come after the actions, as PartialSave orders them
 	for _, name := range names {
 		v := &types.AttributeValueMemberS{Value: fmt.Sprint(r.IntN(1000))}
 		switch r.IntN(4) {
 		case 0:
 			u.Set(name, v)
-			conds.Equal(name, &types.AttributeValueMemberN{Value: fmt.Sprint(r.IntN(9))})
+			old := &types.AttributeValueMemberN{Value: fmt.Sprint(r.IntN(9))}
+			conds = append(conds, func() { u.Equal(name, old) })
 		case 1:
 			u.Set(name, v)
-			conds.Absent(name)
+			conds = append(conds, func() { u.Absent(name) })
 		case 2:
 			u.Remove(name)
-			conds.Equal(name, v)
+			conds = append(conds, func() { u.Equal(name, v) })
 		}
 	}
-	u.then(&conds)
+	for _, c := range conds {
+		c()
+	}
 	return u
 }
 

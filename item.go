@@ -384,36 +384,33 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			}
 		}
 	}
-	var (
-		shape   updateShape
-		conds   updateShape // conditions, after the actions
-		written = map[string]types.AttributeValue{}
-	)
-	for _, name := range sortedAVNames(it.data) {
+	// The actions first (SET what changed or was added, REMOVE what was
+	// removed, SET the next version), then the conditions on the same
+	// attributes, in the same order.
+	var changed, removed []string
+	for name, av := range it.data {
 		if isKey(name) || name == t.version {
 			continue
 		}
-		av := it.data[name]
-		old, had := it.orig[name]
-		if had && equalAV(old, av) {
-			continue
-		}
-		shape.Set(name, av)
-		written[name] = av
-		if had {
-			conds.Equal(name, old)
-		} else {
-			conds.Absent(name)
+		if old, had := it.orig[name]; !had || !equalAV(old, av) {
+			changed = append(changed, name)
 		}
 	}
-	var removed []string
-	for _, name := range sortedAVNames(it.orig) {
+	for name := range it.orig {
 		if _, ok := it.data[name]; ok || isKey(name) || name == t.version {
 			continue
 		}
-		shape.Remove(name)
 		removed = append(removed, name)
-		conds.Equal(name, it.orig[name])
+	}
+	// Sorted, so that the same change always makes the same expression.
+	slices.Sort(changed)
+	slices.Sort(removed)
+	shape := newUpdateShape(2*(len(changed)+len(removed)) + 3)
+	for _, name := range changed {
+		shape.Set(name, it.data[name])
+	}
+	for _, name := range removed {
+		shape.Remove(name)
 	}
 	var next types.AttributeValue
 	if t.version != "" {
@@ -422,16 +419,27 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			return err
 		}
 		shape.Set(t.version, next)
-		if loaded := it.orig[t.version]; loaded != nil {
-			conds.Equal(t.version, loaded)
+	}
+	for _, name := range changed {
+		if old, had := it.orig[name]; had {
+			shape.Equal(name, old)
 		} else {
-			conds.Absent(t.version)
+			shape.Absent(name)
+		}
+	}
+	for _, name := range removed {
+		shape.Equal(name, it.orig[name])
+	}
+	if t.version != "" {
+		if loaded := it.orig[t.version]; loaded != nil {
+			shape.Equal(t.version, loaded)
+		} else {
+			shape.Absent(t.version)
 		}
 	}
 	if it.orig == nil {
-		conds.Absent(s.keys[0].Name)
+		shape.Absent(s.keys[0].Name)
 	}
-	shape.then(&conds)
 	expr, err := shape.build()
 	if err != nil {
 		return &ValueError{Reason: "cannot build update", Err: err}
@@ -459,8 +467,8 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			it.orig[f.Name] = it.data[f.Name]
 		}
 	}
-	for name, av := range written {
-		it.orig[name] = av
+	for _, name := range changed {
+		it.orig[name] = it.data[name]
 	}
 	for _, name := range removed {
 		delete(it.orig, name)

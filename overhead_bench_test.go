@@ -24,7 +24,7 @@ type instantAPI struct {
 }
 
 func (a *instantAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: a.item}, nil
+	return &dynamodb.GetItemOutput{Item: cloneAVMap(a.item)}, nil // fresh, as the SDK's deserializer makes
 }
 
 func (a *instantAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
