@@ -19,7 +19,7 @@ import (
 // about 50 allocations; reusing its text costs a values map.
 type updateShape struct {
 	steps []shapeStep
-	vals  []types.AttributeValue
+	nvals int // steps with a value
 }
 
 type shapeKind byte
@@ -33,20 +33,21 @@ const (
 
 type shapeStep struct {
 	kind shapeKind
-	name string // an attribute name, never split on dots
-	val  int    // index into vals for stepSet and stepEqual
+	name string               // an attribute name, never split on dots
+	av   types.AttributeValue // the value of stepSet and stepEqual
+	val  int                  // the value's index among the shape's values
 }
 
 // newUpdateShape returns a shape with room for n steps.
 func newUpdateShape(n int) updateShape {
-	return updateShape{steps: make([]shapeStep, 0, n), vals: make([]types.AttributeValue, 0, n)}
+	return updateShape{steps: make([]shapeStep, 0, n)}
 }
 
 func (u *updateShape) add(kind shapeKind, name string, av types.AttributeValue) {
-	st := shapeStep{kind: kind, name: name, val: -1}
+	st := shapeStep{kind: kind, name: name, av: av, val: -1}
 	if av != nil {
-		st.val = len(u.vals)
-		u.vals = append(u.vals, av)
+		st.val = u.nvals
+		u.nvals++
 	}
 	u.steps = append(u.steps, st)
 }
@@ -75,8 +76,19 @@ func (u *updateShape) key() string {
 	return b.String()
 }
 
-// render builds the expression with value(i) standing for value i.
+// render builds the expression with value(i) standing for value i, or with
+// the steps' own values when value is nil.
 func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expression.Expression, error) {
+	if value == nil {
+		value = func(i int) expression.OperandBuilder {
+			for _, st := range u.steps {
+				if st.val == i {
+					return expression.Value(st.av)
+				}
+			}
+			return expression.Value(nil)
+		}
+	}
 	var upd expression.UpdateBuilder
 	hasUpd := false
 	var conds []expression.ConditionBuilder
@@ -133,17 +145,17 @@ var (
 func (u *updateShape) build() (builtUpdate, error) {
 	key := u.key()
 	if t, ok := shapeCache.Load(key); ok {
-		return t.(*shapeTemplate).with(u.vals), nil
+		return t.(*shapeTemplate).with(u), nil
 	}
 	if shapeCount.Load() < maxShapes {
 		if t, ok := u.template(); ok {
 			if _, loaded := shapeCache.LoadOrStore(key, t); !loaded {
 				shapeCount.Add(1)
 			}
-			return t.with(u.vals), nil
+			return t.with(u), nil
 		}
 	}
-	expr, err := u.render(func(i int) expression.OperandBuilder { return expression.Value(u.vals[i]) })
+	expr, err := u.render(nil)
 	if err != nil {
 		return builtUpdate{}, err
 	}
@@ -159,8 +171,8 @@ func (u *updateShape) template() (*shapeTemplate, bool) {
 	if err != nil {
 		return nil, false
 	}
-	t := &shapeTemplate{update: expr.Update(), condition: expr.Condition(), names: expr.Names(), slots: make([]string, len(u.vals))}
-	if len(expr.Values()) != len(u.vals) {
+	t := &shapeTemplate{update: expr.Update(), condition: expr.Condition(), names: expr.Names(), slots: make([]string, u.nvals)}
+	if len(expr.Values()) != u.nvals {
 		return nil, false
 	}
 	for ph, av := range expr.Values() {
@@ -177,12 +189,14 @@ func (u *updateShape) template() (*shapeTemplate, bool) {
 	return t, true
 }
 
-func (t *shapeTemplate) with(vals []types.AttributeValue) builtUpdate {
+func (t *shapeTemplate) with(u *updateShape) builtUpdate {
 	b := builtUpdate{update: t.update, condition: t.condition, names: t.names}
-	if len(vals) > 0 {
-		b.values = make(map[string]types.AttributeValue, len(vals))
-		for i, av := range vals {
-			b.values[t.slots[i]] = av
+	if u.nvals > 0 {
+		b.values = make(map[string]types.AttributeValue, u.nvals)
+		for _, st := range u.steps {
+			if st.val >= 0 {
+				b.values[t.slots[st.val]] = st.av
+			}
 		}
 	}
 	return b

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,7 +50,7 @@ func TestUpdateShapeTemplatesEqualDirectBuilds(t *testing.T) {
 			}
 			got, err := u.build()
 			require.NoError(t, err)
-			want, err := u.render(func(i int) expression.OperandBuilder { return expression.Value(u.vals[i]) })
+			want, err := u.render(nil)
 			require.NoError(t, err)
 			assert.Equal(t, deref(want.Update()), deref(got.update))
 			assert.Equal(t, deref(want.Condition()), deref(got.condition))

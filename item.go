@@ -387,7 +387,8 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	// The actions first (SET what changed or was added, REMOVE what was
 	// removed, SET the next version), then the conditions on the same
 	// attributes, in the same order.
-	var changed, removed []string
+	var changedBuf [8]string
+	changed, removed := changedBuf[:0], []string(nil)
 	for name, av := range it.data {
 		if isKey(name) || name == t.version {
 			continue
