@@ -55,25 +55,7 @@ func (f *slowGets) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemIn
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}, UnprocessedKeys: map[string]types.KeysAndAttributes{}}
-	for table, ka := range in.RequestItems {
-		var un []map[string]types.AttributeValue
-		for i, k := range ka.Keys {
-			id := keyString(batchSchema, k)
-			f.asked[id]++
-			if i%3 == 0 && f.asked[id] == 1 {
-				un = append(un, k)
-				continue
-			}
-			if it, ok := f.items[id]; ok {
-				out.Responses[table] = append(out.Responses[table], it)
-			}
-		}
-		if len(un) > 0 {
-			out.UnprocessedKeys[table] = types.KeysAndAttributes{Keys: un}
-		}
-	}
-	return out, nil
+	return answerGets(in, f.items, f.asked, 3), nil
 }
 
 func newSlowGets(t *testing.T, n int) (*slowGets, []Key) {

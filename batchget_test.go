@@ -194,17 +194,23 @@ func (f *fakeGets) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 	if f.hard != nil {
 		return nil, f.hard
 	}
+	return answerGets(in, f.items, f.asked, 2), nil
+}
+
+// answerGets answers a BatchGetItem from items, leaving the first ask of
+// every nth key of a request unprocessed; asked counts the asks per key.
+func answerGets(in *dynamodb.BatchGetItemInput, items map[string]map[string]types.AttributeValue, asked map[string]int, nth int) *dynamodb.BatchGetItemOutput {
 	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}, UnprocessedKeys: map[string]types.KeysAndAttributes{}}
 	for table, ka := range in.RequestItems {
 		var un []map[string]types.AttributeValue
 		for i, k := range ka.Keys {
 			id := keyString(batchSchema, k)
-			f.asked[id]++
-			if i%2 == 0 && f.asked[id] == 1 {
+			asked[id]++
+			if i%nth == 0 && asked[id] == 1 {
 				un = append(un, k)
 				continue
 			}
-			if it, ok := f.items[id]; ok {
+			if it, ok := items[id]; ok {
 				out.Responses[table] = append(out.Responses[table], it)
 			}
 		}
@@ -212,7 +218,7 @@ func (f *fakeGets) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 			out.UnprocessedKeys[table] = types.KeysAndAttributes{Keys: un}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func TestBatchGetRetriesAndHardErrors(t *testing.T) {
