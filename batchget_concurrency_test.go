@@ -59,7 +59,7 @@ func (f *slowGets) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemIn
 }
 
 func newSlowGets(t *testing.T, n int) (*slowGets, []Key) {
-	f := &slowGets{delay: 5 * time.Millisecond, items: map[string]map[string]types.AttributeValue{}, asked: map[string]int{}}
+	f := &slowGets{delay: 20 * time.Millisecond, items: map[string]map[string]types.AttributeValue{}, asked: map[string]int{}}
 	var keys []Key
 	for i := range n {
 		av, err := marshalItem(batchItem(i))
