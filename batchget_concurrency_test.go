@@ -101,7 +101,15 @@ func TestBatchGetConcurrencyStopsOnBreak(t *testing.T) {
 			break
 		}
 	})
+	// stop has waited for every request goroutine (each has called Done);
+	// allow them the instant it takes to return from their deferred call.
+	// A goroutine still blocked in a request would stay far longer.
+	deadline := time.Now().Add(200 * time.Millisecond)
 	lib, _, dump := labeledGoroutines(id)
+	for lib > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		lib, _, dump = labeledGoroutines(id)
+	}
 	assert.Zero(t, lib, "no BatchGet goroutine outlives the loop:\n%s", dump)
 }
 
