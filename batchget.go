@@ -29,7 +29,7 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = slices.Clone(keys)
-	return newResultSetFromSource(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
+	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next, src.stop
 	})
@@ -100,13 +100,9 @@ func (s *batchGetSource) start(ctx context.Context) error {
 		s.queue = append(s.queue, bgKey{av: av, id: id})
 	}
 	if len(s.cfg.attrs) > 0 {
-		proj := expression.NamesList(expression.Name(s.cfg.attrs[0]))
-		for _, a := range s.cfg.attrs[1:] {
-			proj = proj.AddNames(expression.Name(a))
-		}
-		expr, err := expression.NewBuilder().WithProjection(proj).Build()
+		expr, err := projectionExpr(s.cfg.attrs)
 		if err != nil {
-			return &ValueError{Reason: "cannot build projection", Err: err}
+			return err
 		}
 		s.proj = &expr
 	}

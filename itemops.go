@@ -30,10 +30,9 @@ func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue
 		in.ConsistentRead = ptr(true)
 	}
 	if len(cfg.attrs) > 0 {
-		proj := namesProjection(cfg.attrs)
-		expr, err := expression.NewBuilder().WithProjection(proj).Build()
+		expr, err := projectionExpr(cfg.attrs)
 		if err != nil {
-			return nil, &ValueError{Reason: "cannot build projection", Err: err}
+			return nil, err
 		}
 		in.ProjectionExpression = expr.Projection()
 		in.ExpressionAttributeNames = expr.Names()
@@ -50,14 +49,23 @@ func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue
 	return it, nil
 }
 
-// namesProjection builds a projection expression of attribute names or dotted
-// paths.
+// namesProjection builds a projection of attribute names or dotted paths.
 func namesProjection(attrs []string) expression.ProjectionBuilder {
-	names := make([]expression.NameBuilder, len(attrs))
-	for i, a := range attrs {
-		names[i] = expression.Name(a)
+	var proj expression.ProjectionBuilder
+	for _, a := range attrs {
+		proj = proj.AddNames(expression.Name(a))
 	}
-	return expression.NamesList(names[0], names[1:]...)
+	return proj
+}
+
+// projectionExpr builds the projection expression of GetItem, BatchGet and
+// TransactGet's Attributes option (attrs is not empty).
+func projectionExpr(attrs []string) (expression.Expression, error) {
+	expr, err := expression.NewBuilder().WithProjection(namesProjection(attrs)).Build()
+	if err != nil {
+		return expr, &ValueError{Reason: "cannot build projection", Err: err}
+	}
+	return expr, nil
 }
 
 // HasItem reports whether an item with the given key exists (boto's

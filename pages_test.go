@@ -13,8 +13,8 @@ import (
 
 // pageSource serves pages of n items each, failing at page failAt (-1:
 // never), and counts calls.
-func pageSource(pages, n, failAt int, calls *int) func() func(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
-	return func() func(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
+func pageSource(pages, n, failAt int, calls *int) func() (pageFunc, func()) {
+	return func() (pageFunc, func()) {
 		p := 0
 		return func(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
 			*calls++
@@ -27,7 +27,7 @@ func pageSource(pages, n, failAt int, calls *int) func() func(ctx context.Contex
 			}
 			p++
 			return items, p < pages, nil
-		}
+		}, nil
 	}
 }
 

@@ -69,7 +69,6 @@ func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, re
 // projection returns the projection for attrs plus the resume-key attributes
 // it lacks (to be stripped from the items before they are yielded).
 func projection(attrs []string, resume map[string]DataType) (expression.ProjectionBuilder, []string) {
-	var proj expression.ProjectionBuilder
 	var strip []string
 	names := slices.Clone(attrs)
 	for _, k := range sortedNames(resume) {
@@ -78,10 +77,7 @@ func projection(attrs []string, resume map[string]DataType) (expression.Projecti
 			strip = append(strip, k)
 		}
 	}
-	for _, n := range names {
-		proj = proj.AddNames(expression.Name(n))
-	}
-	return proj, strip
+	return namesProjection(names), strip
 }
 
 // exprs are the compiled expressions of a read: with the projection for item

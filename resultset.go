@@ -65,24 +65,17 @@ type plan struct {
 	stop     func()     // called when an iteration ends, if not nil
 }
 
-// newResultSetFromPages returns a ResultSet over an arbitrary page source
-// (BatchGet builds on it). open is called at the start of every iteration
-// and returns the source's next function: each call returns the next page of
-// items and whether more pages follow. A ResultSet from pages has no cursor;
-// Count iterates. A source may report consumed capacity with
-// rs.addStats from inside next. partial marks the items as loaded with a
-// projection.
-func newResultSetFromPages(t *Table, partial bool, open func() func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)) *ResultSet {
-	return newResultSetFromSource(t, partial, func() (pageFunc, func()) { return open(), nil })
-}
-
 // pageFunc returns the next page of a page source and whether more follow.
 type pageFunc func(ctx context.Context) (items []map[string]types.AttributeValue, more bool, err error)
 
-// newResultSetFromSource is newResultSetFromPages for a source that holds
-// resources (goroutines) while it is read: stop, when not nil, is called
-// when an iteration ends, however it ends.
-func newResultSetFromSource(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
+// newResultSetFromPages returns a ResultSet over an arbitrary page source
+// (BatchGet builds on it). open is called at the start of every iteration
+// and returns the source's next function, and stop, which (when not nil) is
+// called when the iteration ends, however it ends, to release what the
+// source holds (goroutines). A ResultSet from pages has no cursor; Count
+// iterates. A source may report consumed capacity with rs.addStats from
+// inside next. partial marks the items as loaded with a projection.
+func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
 	rs := &ResultSet{t: t}
 	rs.build = func(context.Context) (*plan, error) {
 		next, stop := open()
@@ -99,11 +92,6 @@ func newResultSetFromSource(t *Table, partial bool, open func() (next pageFunc, 
 		}, nil
 	}
 	return rs
-}
-
-// errResultSet is a ResultSet whose every iteration fails with err.
-func errResultSet(t *Table, err error) *ResultSet {
-	return &ResultSet{t: t, build: func(context.Context) (*plan, error) { return nil, err }}
 }
 
 // addStats adds a page's scanned count and consumed capacity.

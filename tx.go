@@ -288,13 +288,9 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 		cfg := newReadConfig(g.opts, TxGetOption.applyTxGet)
 		get := &types.Get{TableName: &g.t.name, Key: kav}
 		if len(cfg.attrs) > 0 {
-			proj := expression.NamesList(expression.Name(cfg.attrs[0]))
-			for _, a := range cfg.attrs[1:] {
-				proj = proj.AddNames(expression.Name(a))
-			}
-			expr, err := expression.NewBuilder().WithProjection(proj).Build()
+			expr, err := projectionExpr(cfg.attrs)
 			if err != nil {
-				return nil, &ValueError{Reason: "cannot build projection", Err: err}
+				return nil, err
 			}
 			get.ProjectionExpression, get.ExpressionAttributeNames = expr.Projection(), expr.Names()
 		}
