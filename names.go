@@ -1,0 +1,311 @@
+package dynamap
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names and document paths follow one rule wherever a string
+// names an attribute: Filter keys, Attributes, Item.Get, Set, Has and
+// Remove, the update actions (SetValue, Add, ...), Increment and
+// RemoveAttributes.
+//
+//   - The string is a document path: "." steps into a map and "[n]" into a
+//     list, so "address.city" is the key city of the map attribute address
+//     and "tags[0].name" the key name of the first element of the list tags.
+//   - A step written in backquotes is a literal name: "`user.id`" is the
+//     top-level attribute named user.id, and "`a.b`.c" the key c of the map
+//     attribute a.b. A backquote inside backquotes is written twice. Name
+//     quotes a literal name for you.
+//   - Key attributes (of the table and of its indexes) are always literal:
+//     in a Key, a key condition, and wherever a string equals a key
+//     attribute's name exactly.
+//   - The keys of a map handed to NewItem, ItemFrom or PutItem, and the
+//     names in dynamodbav struct tags, are literal top-level names.
+//
+// DynamoDB's expression syntax cannot name an attribute whose name contains
+// "[" or "]": such a name is refused with a *ValueError.
+
+// pathStep is one step of a document path: a map key (or top-level name),
+// or a list index.
+type pathStep struct {
+	name    string
+	index   int
+	isIndex bool
+}
+
+// attrPath is a parsed document path; its first step is always a name.
+type attrPath []pathStep
+
+// Name returns attr quoted as one literal attribute name, for use where a
+// document path is expected: Filter{dynamap.Name("user.id") + "__eq": 7}
+// compares the top-level attribute named user.id, not the key id of a map
+// user.
+func Name(attr string) string {
+	return "`" + strings.ReplaceAll(attr, "`", "``") + "`"
+}
+
+// literalPath is the path of the top-level attribute name.
+func literalPath(name string) attrPath { return attrPath{{name: name}} }
+
+// parsePath parses a document path (see Name for the rule). Every failure
+// is a *ValueError naming s.
+func parsePath(s string) (attrPath, error) {
+	bad := func(reason string) error {
+		return &ValueError{Attribute: s, Reason: "invalid attribute path: " + reason}
+	}
+	if s == "" {
+		return nil, &ValueError{Reason: "empty attribute name"}
+	}
+	var p attrPath
+	i := 0
+	expectName := true // at the start or after a "."
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == '[':
+			if expectName {
+				return nil, bad("a list index must follow a name")
+			}
+			j := strings.IndexByte(s[i:], ']')
+			if j < 0 {
+				return nil, bad("unclosed [")
+			}
+			digits := s[i+1 : i+j]
+			n, err := strconv.Atoi(digits)
+			if digits == "" || err != nil || n < 0 || strings.TrimLeft(digits, "0123456789") != "" {
+				return nil, bad(fmt.Sprintf("list index [%s] is not a non-negative integer", digits))
+			}
+			p = append(p, pathStep{index: n, isIndex: true})
+			i += j + 1
+		case c == '.':
+			if expectName {
+				return nil, bad("empty name")
+			}
+			expectName = true
+			i++
+		case !expectName:
+			return nil, bad(fmt.Sprintf("unexpected %q after a list index or quoted name", c))
+		case c == '`':
+			var b strings.Builder
+			j := i + 1
+			for {
+				k := strings.IndexByte(s[j:], '`')
+				if k < 0 {
+					return nil, bad("unclosed `")
+				}
+				b.WriteString(s[j : j+k])
+				j += k + 1
+				if j < len(s) && s[j] == '`' {
+					b.WriteByte('`')
+					j++
+					continue
+				}
+				break
+			}
+			if b.Len() == 0 {
+				return nil, bad("empty name")
+			}
+			p = append(p, pathStep{name: b.String()})
+			expectName = false
+			i = j
+		default:
+			j := i
+			for j < len(s) && s[j] != '.' && s[j] != '[' && s[j] != '`' {
+				if s[j] == ']' {
+					return nil, bad("unexpected ]")
+				}
+				j++
+			}
+			p = append(p, pathStep{name: s[i:j]})
+			expectName = false
+			i = j
+		}
+	}
+	if expectName {
+		return nil, bad("empty name")
+	}
+	for _, st := range p {
+		if !st.isIndex && strings.ContainsAny(st.name, "[]") {
+			return nil, bad(fmt.Sprintf("DynamoDB expressions cannot name %q (it holds [ or ])", st.name))
+		}
+	}
+	return p, nil
+}
+
+// resolvePath parses s by the one rule, except that a string equal to a
+// key attribute's name (isKey) is that literal name.
+func resolvePath(s string, isKey func(string) bool) (attrPath, error) {
+	if isKey != nil && s != "" && isKey(s) {
+		if strings.ContainsAny(s, "[]") {
+			return nil, &ValueError{Attribute: s, Reason: "DynamoDB expressions cannot name an attribute holding [ or ]"}
+		}
+		return literalPath(s), nil
+	}
+	return parsePath(s)
+}
+
+// top returns the path's top-level attribute name.
+func (p attrPath) top() string { return p[0].name }
+
+// nested reports whether the path reaches below a top-level attribute.
+func (p attrPath) nested() bool { return len(p) > 1 }
+
+// String returns the path in the rule's syntax, quoting names that need it.
+func (p attrPath) String() string {
+	var b strings.Builder
+	for i, st := range p {
+		switch {
+		case st.isIndex:
+			b.WriteString("[" + strconv.Itoa(st.index) + "]")
+		default:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			if st.name == "" || strings.ContainsAny(st.name, ".[]`") {
+				b.WriteString(Name(st.name))
+			} else {
+				b.WriteString(st.name)
+			}
+		}
+	}
+	return b.String()
+}
+
+// builder returns the path as an expression name: every name step is
+// literal (no dot splitting), list indexes are appended.
+func (p attrPath) builder() expression.NameBuilder {
+	nb := expression.NameNoDotSplit(p[0].name)
+	for _, st := range p[1:] {
+		if st.isIndex {
+			nb = nb.AppendName(expression.NameNoDotSplit("[" + strconv.Itoa(st.index) + "]"))
+		} else {
+			nb = nb.AppendName(expression.NameNoDotSplit(st.name))
+		}
+	}
+	return nb
+}
+
+// get returns the value at p in item, if there is one.
+func (p attrPath) get(item map[string]types.AttributeValue) (types.AttributeValue, bool) {
+	v, ok := item[p[0].name]
+	for _, st := range p[1:] {
+		if !ok {
+			return nil, false
+		}
+		v, ok = stepInto(v, st)
+	}
+	return v, ok
+}
+
+func stepInto(v types.AttributeValue, st pathStep) (types.AttributeValue, bool) {
+	if st.isIndex {
+		l, ok := v.(*types.AttributeValueMemberL)
+		if !ok || st.index >= len(l.Value) {
+			return nil, false
+		}
+		return l.Value[st.index], true
+	}
+	m, ok := v.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, false
+	}
+	e, ok := m.Value[st.name]
+	return e, ok
+}
+
+// with returns a new value for p's top-level attribute in which the value
+// at p is av (remove: the value at p is removed). Nothing that item holds is
+// modified: the maps and lists along the path are copied. A missing map
+// along the path is created (for a set); a list index past the end appends
+// (as DynamoDB's SET does). A step into a value of the wrong type is a
+// *ValueError. changed is false when a removal found nothing to remove. For
+// a removal of a top-level attribute (a one-step path) top is nil and the
+// caller deletes the attribute.
+func (p attrPath) with(item map[string]types.AttributeValue, av types.AttributeValue, remove bool) (top types.AttributeValue, changed bool, err error) {
+	cur, had := item[p[0].name]
+	if remove && len(p) == 1 {
+		return nil, had, nil
+	}
+	return setIn(p, 1, cur, had, av, remove)
+}
+
+func setIn(p attrPath, i int, cur types.AttributeValue, had bool, av types.AttributeValue, remove bool) (types.AttributeValue, bool, error) {
+	if i == len(p) {
+		return av, true, nil
+	}
+	st := p[i]
+	if st.isIndex {
+		l, ok := cur.(*types.AttributeValueMemberL)
+		if !ok {
+			if remove && !had {
+				return cur, false, nil
+			}
+			return nil, false, &ValueError{Attribute: attrPath(p[:i+1]).String(), Reason: fmt.Sprintf("cannot index into %s", kindOrAbsent(cur, had))}
+		}
+		if st.index >= len(l.Value) {
+			if remove {
+				return cur, false, nil
+			}
+			if i < len(p)-1 {
+				return nil, false, &ValueError{Attribute: attrPath(p[:i+1]).String(), Reason: "list index out of range"}
+			}
+			return &types.AttributeValueMemberL{Value: append(slices.Clone(l.Value), av)}, true, nil
+		}
+		if remove && i == len(p)-1 {
+			return &types.AttributeValueMemberL{Value: slices.Delete(slices.Clone(l.Value), st.index, st.index+1)}, true, nil
+		}
+		e, changed, err := setIn(p, i+1, l.Value[st.index], true, av, remove)
+		if err != nil || !changed {
+			return cur, changed, err
+		}
+		nl := slices.Clone(l.Value)
+		nl[st.index] = e
+		return &types.AttributeValueMemberL{Value: nl}, true, nil
+	}
+	m, ok := cur.(*types.AttributeValueMemberM)
+	if !ok {
+		switch {
+		case remove && !had:
+			return cur, false, nil
+		case !had:
+			m = &types.AttributeValueMemberM{}
+		default:
+			return nil, false, &ValueError{Attribute: attrPath(p[:i+1]).String(), Reason: fmt.Sprintf("cannot step into %s", kindOrAbsent(cur, had))}
+		}
+	}
+	old, has := m.Value[st.name]
+	if remove && i == len(p)-1 {
+		if !has {
+			return cur, false, nil
+		}
+		nm := make(map[string]types.AttributeValue, len(m.Value))
+		for k, v := range m.Value {
+			if k != st.name {
+				nm[k] = v
+			}
+		}
+		return &types.AttributeValueMemberM{Value: nm}, true, nil
+	}
+	e, changed, err := setIn(p, i+1, old, has, av, remove)
+	if err != nil || !changed {
+		return cur, changed, err
+	}
+	nm := make(map[string]types.AttributeValue, len(m.Value)+1)
+	for k, v := range m.Value {
+		nm[k] = v
+	}
+	nm[st.name] = e
+	return &types.AttributeValueMemberM{Value: nm}, true, nil
+}
+
+func kindOrAbsent(v types.AttributeValue, had bool) string {
+	if !had {
+		return "an absent attribute"
+	}
+	return avKind(v)
+}
