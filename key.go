@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -23,6 +24,36 @@ func (t *Table) keyAV(ctx context.Context, key Key) (map[string]types.AttributeV
 		return nil, err
 	}
 	return t.keyFromValues(s.keys, map[string]any(key))
+}
+
+// cloneKeys copies keys a call keeps past its return (BatchGet reads them
+// when iterated): each Key map, and every binary value in it, so that the
+// caller may reuse them at once.
+func cloneKeys(keys []Key) []Key {
+	out := make([]Key, len(keys))
+	for i, k := range keys {
+		if k == nil {
+			continue
+		}
+		c := make(Key, len(k))
+		for name, v := range k {
+			switch x := v.(type) {
+			case []byte:
+				v = bytes.Clone(x)
+			case types.AttributeValue:
+				v = cloneAV(x)
+			default:
+				if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 && !rv.IsNil() {
+					cp := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
+					reflect.Copy(cp, rv)
+					v = cp.Interface()
+				}
+			}
+			c[name] = v
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // keyFromValues builds and checks the key for fields out of values; extra
