@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -597,4 +599,97 @@ func TestIndexKeysCheckedOnEveryWrite(t *testing.T) {
 	// indexed.
 	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "ok", "rk": 1, "g": "grp", "l": []byte{1}}))
 	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "noindex", "rk": 1}))
+}
+
+// upperString has a value-receiver Marshaler and a pointer Unmarshaler.
+type upperString string
+
+func (u upperString) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberS{Value: strings.ToUpper(string(u))}, nil
+}
+
+func (u *upperString) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	s, ok := av.(*types.AttributeValueMemberS)
+	if !ok {
+		return fmt.Errorf("not a string: %T", av)
+	}
+	*u = upperString(strings.ToLower(s.Value))
+	return nil
+}
+
+type tagBase struct {
+	Shared string `dynamodbav:"shared"`
+	Deep   int
+}
+
+type tagSample struct {
+	tagBase
+	*TagPtrBase
+	Name     string            `dynamodbav:"name"`
+	Skip     string            `dynamodbav:"-"`
+	Empty    string            `dynamodbav:"empty,omitempty"`
+	Zero     int               `dynamodbav:",omitempty"`
+	NilPtr   *string           `dynamodbav:"nilptr"`
+	AsString int               `dynamodbav:"as_string,string"`
+	Unix     time.Time         `dynamodbav:"unix,unixtime"`
+	When     time.Time         `dynamodbav:"when"`
+	Upper    upperString       `dynamodbav:"upper"`
+	Ints     []int             `dynamodbav:"ints,numberset"`
+	Strs     []string          `dynamodbav:"strs,stringset"`
+	Bins     [][]byte          `dynamodbav:"bins,binaryset"`
+	NoStrs   []string          `dynamodbav:"nostrs,stringset"`
+	NullE    string            `dynamodbav:"nulle,nullempty"`
+	Map      map[string]int    `dynamodbav:"map"`
+	List     []any             `dynamodbav:"list,omitemptyelem"`
+	Arr      [2]byte           `dynamodbav:"arr"`
+	unexport string            //nolint:unused // never stored
+	Iface    fmt.Stringer      `dynamodbav:"iface"`
+	Nested   map[string][]bool `dynamodbav:"nested"`
+}
+
+type TagPtrBase struct {
+	Via string `dynamodbav:"via"`
+}
+
+// TestCodecKeepsAttributevalueTags checks that structs keep attributevalue's
+// encoding wherever it stores the value (tags, embedded structs, Marshaler,
+// time.Time), by comparing with attributevalue itself, and decode back.
+func TestCodecKeepsAttributevalueTags(t *testing.T) {
+	t.Parallel()
+	when := time.Date(2024, 3, 1, 9, 30, 0, 123456789, time.UTC)
+	in := tagSample{
+		tagBase: tagBase{Shared: "s", Deep: 3}, TagPtrBase: &TagPtrBase{Via: "v"},
+		Name: "n", Skip: "skip", AsString: 42, Unix: when, When: when, Upper: "abc",
+		Ints: []int{1, 2}, Strs: []string{"x", "y"}, Bins: [][]byte{{1}}, NoStrs: []string{},
+		Map: map[string]int{"a": 1}, List: []any{"x", nil, ""}, Arr: [2]byte{4, 5}, unexport: "u",
+		Nested: map[string][]bool{"k": {true}},
+	}
+	sdk, err := attributevalue.MarshalMap(in)
+	require.NoError(t, err)
+	ours, err := marshalItem(in)
+	require.NoError(t, err)
+	assert.True(t, equalAVMap(sdk, ours), "sdk:  %#v\nours: %#v", unmarshalValue(&types.AttributeValueMemberM{Value: sdk}), unmarshalValue(&types.AttributeValueMemberM{Value: ours}))
+	for _, name := range []string{"Skip", "-", "empty", "Zero", "unexport"} {
+		assert.NotContains(t, ours, name)
+	}
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "42"}, ours["as_string"])
+
+	it := newLoadedItem(NewTable(nil, "t"), ours)
+	var out tagSample
+	require.NoError(t, it.Decode(&out))
+	assert.Equal(t, "s", out.Shared)
+	assert.Equal(t, 3, out.Deep)
+	require.NotNil(t, out.TagPtrBase)
+	assert.Equal(t, "v", out.Via)
+	assert.Equal(t, 42, out.AsString)
+	assert.Equal(t, when.Unix(), out.Unix.Unix())
+	assert.True(t, when.Truncate(time.Second).Equal(out.When.Truncate(time.Second)))
+	assert.Equal(t, upperString("abc"), out.Upper)
+	assert.ElementsMatch(t, in.Ints, out.Ints)
+	assert.ElementsMatch(t, in.Strs, out.Strs)
+	assert.Equal(t, in.Bins, out.Bins)
+	assert.Equal(t, in.Map, out.Map)
+	assert.Equal(t, in.Arr, out.Arr)
+	assert.Equal(t, in.Nested, out.Nested)
+	assert.Empty(t, out.Skip)
 }
