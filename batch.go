@@ -248,13 +248,10 @@ func (b *BatchTable) PutItem(ctx context.Context, data any) error {
 	if err != nil {
 		return err
 	}
-	if err := b.t.checkItemKey(s.keys, av); err != nil {
+	if err := b.t.checkItem(s, av); err != nil {
 		return err
 	}
 	size := itemSize(av)
-	if size > maxItemSize {
-		return &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
-	}
 	return b.add(ctx, writeReq{key: keyString(s.keys, av), put: av, size: size})
 }
 

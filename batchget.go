@@ -28,7 +28,7 @@ import (
 // every item that could be read. Count iterates.
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
-	keys = slices.Clone(keys)
+	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
 	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next, src.stop

@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -161,6 +162,21 @@ type fuzzDecodeTarget struct {
 	Ifc  map[string][]any `dynamodbav:"ifc"`
 }
 
+// fuzzSetTarget has every kind of field a set loads into.
+type fuzzSetTarget struct {
+	Tags  StringSet           `dynamodbav:"tags"`
+	Nums  NumberSet           `dynamodbav:"nums"`
+	Raw   BinarySet           `dynamodbav:"raw"`
+	List  []Number            `dynamodbav:"list"`
+	S     []string            `dynamodbav:"s"`
+	M     map[string]struct{} `dynamodbav:"m"`
+	N     map[int]struct{}    `dynamodbav:"n"`
+	Num   map[Number]struct{} `dynamodbav:"num"`
+	Any   any                 `dynamodbav:"any"`
+	Top   []any               `dynamodbav:"top"`
+	Inner *fuzzSetTarget      `dynamodbav:"nested"`
+}
+
 // FuzzValues builds an attribute value tree from the fuzz input and checks
 // that unmarshalValue then marshalValue gives it back (equalAV), and that
 // Item.Decode into maps and structs of many field types never panics.
@@ -181,15 +197,26 @@ func FuzzValues(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b := &avBuilder{data: data}
 		av := b.value(0)
+		// The check (what DynamoDB refuses: numbers out of range or with
+		// more than 38 digits, duplicate set members) and the codec agree:
+		// a value the check accepts round-trips through Get's Go values,
+		// one it refuses is refused when set back, with ErrInvalidValue.
+		_, checkErr := cloneCheckAV(av)
 		back, err := marshalValue(unmarshalValue(av))
+		if (checkErr == nil) != (err == nil) {
+			t.Fatalf("check and codec disagree on %#v: check %v, codec %v", av, checkErr, err)
+		}
 		if err != nil {
-			t.Fatalf("marshalValue(unmarshalValue(%#v)): %v", av, err)
-		}
-		if !equalAV(av, back) {
-			t.Fatalf("round trip changed the value:\n in: %#v\nout: %#v", av, back)
-		}
-		if !equalAV(back, av) {
-			t.Fatalf("equalAV is not symmetric for %#v", av)
+			if !errors.Is(err, ErrInvalidValue) {
+				t.Fatalf("refusal of %#v is not ErrInvalidValue: %v", av, err)
+			}
+		} else {
+			if !equalAV(av, back) {
+				t.Fatalf("round trip changed the value:\n in: %#v\nout: %#v", av, back)
+			}
+			if !equalAV(back, av) {
+				t.Fatalf("equalAV is not symmetric for %#v", av)
+			}
 		}
 
 		item := b.attrs(0)
@@ -200,7 +227,14 @@ func FuzzValues(f *testing.F) {
 		var m map[string]any
 		_ = it.Decode(&m)
 		var st fuzzDecodeTarget
-		_ = it.Decode(&st)
+		if it.Decode(&st) == nil {
+			// What decodes encodes again, or is refused with a typed error.
+			if _, err := marshalItem(&st); err != nil && !errors.Is(err, ErrInvalidValue) {
+				t.Fatalf("marshalItem(decoded struct): %v", err)
+			}
+		}
+		var sets fuzzSetTarget
+		_ = it.Decode(&sets)
 		var ms map[string]string
 		_ = it.Decode(&ms)
 		var mn map[string]Number
@@ -213,11 +247,12 @@ func FuzzValues(f *testing.F) {
 			_, _ = it.GetBool(name)
 		}
 		// Item.Map and marshalItem round-trip the whole item too.
+		_, checkErr = cloneCheckAVMap(item)
 		mav, err := marshalItem(it.Map())
-		if err != nil {
-			t.Fatalf("marshalItem(Map()): %v", err)
+		if (checkErr == nil) != (err == nil) {
+			t.Fatalf("check and codec disagree on item %#v: check %v, codec %v", item, checkErr, err)
 		}
-		if !equalAVMap(item, mav) {
+		if err == nil && !equalAVMap(item, mav) {
 			t.Fatalf("item round trip changed it:\n in: %#v\nout: %#v", item, mav)
 		}
 	})
@@ -230,6 +265,8 @@ func FuzzNumber(f *testing.F) {
 	for _, s := range []string{
 		"0", "-0", "42", "42.0", "4.2e1", "1E-130", "9.9999999999999999999999999999999999999E+125",
 		"18446744073709551615", "-9223372036854775808", "9223372036854775808", "0x10", "1/2", "1_000",
+		"1E-131", "1E+126", "12345678901234567890123456789012345678", "123456789012345678901234567890123456789",
+		"100000000000000000000000000000000000000000", "0e999999", "1.0", "10E-1",
 		" 7 ", "", "-", ".", "1e", "NaN", "Inf", "+5", "00012", ".5", "5.",
 	} {
 		f.Add(s, "42")
@@ -269,7 +306,26 @@ func FuzzNumber(f *testing.F) {
 				}
 			}
 		}
-		_, _ = NumberOf(a)
-		_, _ = n.MarshalDynamoDBAttributeValue()
+		// checkNumber is DynamoDB's rule: what it accepts is a number that
+		// parses, and NumberOf and Marshal agree with it.
+		_, nerr := NumberOf(a)
+		_, merr := n.MarshalDynamoDBAttributeValue()
+		if cerr := checkNumber(a); cerr == nil {
+			if nerr != nil || merr != nil {
+				t.Fatalf("%q: checkNumber accepts it, NumberOf %v, Marshal %v", a, nerr, merr)
+			}
+			if numberKey(a) != "0" && rerr != nil {
+				t.Fatalf("%q: checkNumber accepts it but Rat fails: %v", a, rerr)
+			}
+			if checkNumber(b) == nil {
+				if _, err := m.Rat(); err == nil && rerr == nil && (numberKey(a) == numberKey(b)) != n.Equal(m) {
+					t.Fatalf("numberKey and Equal disagree on %q, %q", a, b)
+				}
+			}
+		} else {
+			if !errors.Is(nerr, ErrInvalidValue) || !errors.Is(merr, ErrInvalidValue) {
+				t.Fatalf("%q: checkNumber refuses it (%v), NumberOf %v, Marshal %v", a, cerr, nerr, merr)
+			}
+		}
 	})
 }

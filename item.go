@@ -217,8 +217,11 @@ func (it *Item) MarkClean() {
 func (it *Item) Loaded() bool { return it.orig != nil }
 
 // Decode unmarshals the item into v, a pointer to a struct (dynamodbav tags
-// apply; Number fields receive exact numbers) or to a map, with
-// attributevalue.UnmarshalMap.
+// apply as attributevalue reads them; Number fields receive exact numbers;
+// SS, NS and BS load into StringSet, NumberSet, BinarySet, []string,
+// []Number, [][]byte and map[T]struct{} fields) or to a map. Values loaded
+// into an interface (any) are those Get returns. Decoded binaries are
+// copies.
 func (it *Item) Decode(v any) error {
 	if err := avDecoder.Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode item into %T", v), Err: err}
@@ -290,9 +293,6 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInp
 	if data == nil {
 		data = map[string]types.AttributeValue{}
 	}
-	if err := t.checkItemKey(s.keys, data); err != nil {
-		return nil, err
-	}
 	var conds []expression.ConditionBuilder
 	if !cfg.overwrite {
 		if it.orig == nil {
@@ -328,6 +328,9 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInp
 			return nil, err
 		}
 		data[t.version] = next
+	}
+	if err := t.checkItem(s, data); err != nil {
+		return nil, err
 	}
 	cond, err := combineConditions(conds, cfg)
 	if err != nil {

@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -23,6 +24,36 @@ func (t *Table) keyAV(ctx context.Context, key Key) (map[string]types.AttributeV
 		return nil, err
 	}
 	return t.keyFromValues(s.keys, map[string]any(key))
+}
+
+// cloneKeys copies keys a call keeps past its return (BatchGet reads them
+// when iterated): each Key map, and every binary value in it, so that the
+// caller may reuse them at once.
+func cloneKeys(keys []Key) []Key {
+	out := make([]Key, len(keys))
+	for i, k := range keys {
+		if k == nil {
+			continue
+		}
+		c := make(Key, len(k))
+		for name, v := range k {
+			switch x := v.(type) {
+			case []byte:
+				v = bytes.Clone(x)
+			case types.AttributeValue:
+				v = cloneAV(x)
+			default:
+				if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 && !rv.IsNil() {
+					cp := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
+					reflect.Copy(cp, rv)
+					v = cp.Interface()
+				}
+			}
+			c[name] = v
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // keyFromValues builds and checks the key for fields out of values; extra
@@ -99,9 +130,48 @@ func (t *Table) checkItemKey(fields []KeyField, item map[string]types.AttributeV
 	return nil
 }
 
-// marshalItem converts item data to attribute values. data may be a
-// map[string]any, a Key, a map[string]types.AttributeValue, an *Item, or a
-// struct (or pointer to one) marshalled with attributevalue (dynamodbav tags).
+// checkItem checks a whole item before it is written (PutItem, Save, a
+// batch put, TxPut), as DynamoDB would: the table's key attributes are
+// present, of their type and not empty; every index key attribute the item
+// holds has the index's key type and is not an empty string or binary; and
+// the item is within DynamoDB's 400 KB. A key fault is a *KeyError, a size
+// fault a *ValueError; both come before any request.
+func (t *Table) checkItem(s *tableSchema, item map[string]types.AttributeValue) error {
+	if err := t.checkItemKey(s.keys, item); err != nil {
+		return err
+	}
+	for _, ix := range s.indexes {
+		for _, f := range ix.Parts {
+			av, ok := item[f.Name]
+			if !ok {
+				continue // an item without an index key is simply not indexed
+			}
+			if kind := avKind(av); kind != string(f.Type) {
+				return &KeyError{Table: t.name, Attribute: f.Name, Reason: fmt.Sprintf("key of index %q: want type %s, got %s", ix.Name, f.Type, kind)}
+			}
+			switch x := av.(type) {
+			case *types.AttributeValueMemberS:
+				if x.Value == "" {
+					return &KeyError{Table: t.name, Attribute: f.Name, Reason: fmt.Sprintf("key of index %q: empty string", ix.Name)}
+				}
+			case *types.AttributeValueMemberB:
+				if len(x.Value) == 0 {
+					return &KeyError{Table: t.name, Attribute: f.Name, Reason: fmt.Sprintf("key of index %q: empty binary", ix.Name)}
+				}
+			}
+		}
+	}
+	if size := itemSize(item); size > maxItemSize {
+		return &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+	}
+	return nil
+}
+
+// marshalItem converts item data to attribute values the caller no longer
+// shares: data may be a map[string]any, a Key, a map[string]types.AttributeValue
+// (copied and checked), an *Item (its values), or a struct or pointer to one
+// (dynamodbav tags apply). Every value goes through the one codec
+// (marshalValue), so it stores the same whichever way it came in.
 func marshalItem(data any) (map[string]types.AttributeValue, error) {
 	switch x := data.(type) {
 	case nil:
@@ -111,25 +181,29 @@ func marshalItem(data any) (map[string]types.AttributeValue, error) {
 	case Key:
 		return marshalMap(x)
 	case map[string]types.AttributeValue:
-		return cloneAVMap(x), nil
+		return cloneCheckAVMap(x)
 	case *Item:
 		if x == nil {
 			return nil, &ValueError{Reason: "nil *Item"}
 		}
 		return x.avMap(), nil
 	}
-	switch reflect.Indirect(reflect.ValueOf(data)).Kind() {
+	rv := reflect.ValueOf(data)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	switch rv.Kind() {
 	case reflect.Struct, reflect.Map:
 	default:
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: want a map, an *Item or a struct", data)}
 	}
-	av, err := avEncoder.Encode(data)
+	av, err := encodeValue(rv, fieldTag{})
 	if err != nil {
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data), Err: err}
+		return nil, err
 	}
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item", data)}
+		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: it is stored as %s, not a map", data, avKind(av))}
 	}
 	return m.Value, nil
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -430,7 +429,7 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 }
 
 // Items decodes each item of rs into a T (a struct with dynamodbav tags, or a
-// map) with attributevalue.UnmarshalMap. A decoding failure is a *ValueError
+// map) as Item.Decode does. A decoding failure is a *ValueError
 // that ends the sequence.
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
@@ -452,7 +451,7 @@ func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 // itemDecoder decodes raw items into T with one attributevalue decoder for
 // a whole iteration (UnmarshalMap would make one per item).
 type itemDecoder[T any] struct {
-	dec *attributevalue.Decoder
+	dec *decoder
 	m   types.AttributeValueMemberM
 }
 

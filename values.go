@@ -2,16 +2,13 @@ package dynamap
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -22,18 +19,22 @@ import (
 // loads as (42 == Number("42") == Number("42.0")).
 type Number string
 
-// NumberOf converts a Go integer, float, Number, json.Number or decimal
-// string to a Number. It fails for NaN, infinities and non-numeric text.
+// NumberOf converts a Go integer, float, Number, json.Number, *big.Int,
+// *big.Float, *big.Rat or decimal string to a Number. It fails with a
+// *ValueError (ErrInvalidValue) for NaN, infinities, non-numeric text and
+// numbers DynamoDB cannot store: more than 38 significant digits, or a
+// magnitude outside 1E-130 to 9.9999999999999999999999999999999999999E+125
+// (zero is fine).
 func NumberOf(v any) (Number, error) {
+	if s, ok := v.(string); ok {
+		if err := checkNumber(s); err != nil {
+			return "", err
+		}
+		return Number(s), nil
+	}
 	av, err := marshalValue(v)
 	if err != nil {
 		return "", err
-	}
-	if s, ok := v.(string); ok {
-		if _, ok := parseDecimal(s); !ok {
-			return "", &ValueError{Reason: fmt.Sprintf("%q is not a number", s)}
-		}
-		return Number(s), nil
 	}
 	n, ok := av.(*types.AttributeValueMemberN)
 	if !ok {
@@ -101,22 +102,135 @@ func (n Number) Equal(m Number) bool {
 }
 
 // MarshalDynamoDBAttributeValue stores n as a DynamoDB number, so Number works
-// as a struct field with attributevalue.
+// as a struct field with attributevalue too. Text DynamoDB would refuse (see
+// NumberOf) is a *ValueError.
 func (n Number) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	if _, ok := parseDecimal(string(n)); !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", string(n))}
-	}
-	return &types.AttributeValueMemberN{Value: string(n)}, nil
+	return numberAV(string(n), false)
 }
 
-// UnmarshalDynamoDBAttributeValue loads a DynamoDB number into n.
+// UnmarshalDynamoDBAttributeValue loads a DynamoDB number into n; NULL loads
+// as "".
 func (n *Number) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	v, ok := av.(*types.AttributeValueMemberN)
-	if !ok {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberN:
+		*n = Number(v.Value)
+	case *types.AttributeValueMemberNULL:
+		*n = ""
+	default:
 		return &ValueError{Reason: fmt.Sprintf("cannot load %s into Number", avKind(av))}
 	}
-	*n = Number(v.Value)
 	return nil
+}
+
+// checkNumber reports, as a *ValueError, number text DynamoDB refuses: text
+// that is not a decimal number, more than 38 significant digits, or a
+// magnitude outside 1E-130 to 9.9999999999999999999999999999999999999E+125.
+// Zero (in any form) is fine.
+func checkNumber(s string) error {
+	_, sig, exp, ok := parseNumberText(s)
+	switch {
+	case !ok:
+		return &ValueError{Reason: fmt.Sprintf("%q is not a number", s)}
+	case sig == "":
+		return nil
+	case len(sig) > 38:
+		return &ValueError{Reason: fmt.Sprintf("number %s has %d significant digits; DynamoDB keeps at most 38", s, len(sig))}
+	case exp > 125:
+		return &ValueError{Reason: fmt.Sprintf("number %s is too large for DynamoDB (at most 9.9999999999999999999999999999999999999E+125)", s)}
+	case exp < -130:
+		return &ValueError{Reason: fmt.Sprintf("number %s is too small for DynamoDB (at least 1E-130 in magnitude, or zero)", s)}
+	}
+	return nil
+}
+
+// numberKey is a canonical text of number s: numbers equal in value have
+// equal keys ("1", "1.0", "+1", "10E-1" all give "1e0").
+func numberKey(s string) string {
+	neg, sig, exp, ok := parseNumberText(s)
+	switch {
+	case !ok:
+		return "?" + s
+	case sig == "":
+		return "0"
+	case neg:
+		return "-" + sig + "e" + strconv.Itoa(exp)
+	}
+	return sig + "e" + strconv.Itoa(exp)
+}
+
+// parseNumberText parses DynamoDB number text: an optional sign, digits
+// with an optional decimal point (".5" and "5." included), an optional
+// exponent. sig is the significant digits (no leading or trailing zeros;
+// "" for zero) and exp the power of ten of the first of them, so the value
+// is ±0.sig × 10^(exp+1).
+func parseNumberText(s string) (neg bool, sig string, exp int, ok bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	var digits []byte
+	point, nd := -1, 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if point >= 0 {
+				return false, "", 0, false
+			}
+			point = nd
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		digits = append(digits, c)
+		nd++
+	}
+	if nd == 0 {
+		return false, "", 0, false
+	}
+	if point < 0 {
+		point = nd
+	}
+	e := 0
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return false, "", 0, false
+		}
+		i++
+		eneg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			eneg = s[i] == '-'
+			i++
+		}
+		if i == len(s) {
+			return false, "", 0, false
+		}
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return false, "", 0, false
+			}
+			if e < 1_000_000 { // far out of range already; stop growing
+				e = e*10 + int(c-'0')
+			}
+		}
+		if eneg {
+			e = -e
+		}
+	}
+	lead := 0
+	for lead < len(digits) && digits[lead] == '0' {
+		lead++
+	}
+	if lead == len(digits) {
+		return neg, "", 0, true
+	}
+	trail := len(digits)
+	for digits[trail-1] == '0' {
+		trail--
+	}
+	return neg, string(digits[lead:trail]), point - lead - 1 + e, true
 }
 
 // parseDecimal parses decimal text (with optional exponent) exactly.
@@ -142,97 +256,139 @@ func parseDecimal(s string) (*big.Rat, bool) {
 // accepts (about ±130 once normalised), small enough to parse cheaply.
 const maxExponent = 1000
 
-// avEncoder and avDecoder are attributevalue's default encoder and decoder,
-// made once: they hold only their options, so sharing them is safe, and
-// attributevalue.MarshalMap and UnmarshalMap would make a new one per call.
-var (
-	avEncoder = attributevalue.NewEncoder()
-	avDecoder = attributevalue.NewDecoder()
-)
-
-// StringSet is a DynamoDB string set (SS). Order is not significant.
+// StringSet is a DynamoDB string set (SS). Order is not significant. It is
+// stored as a set wherever it appears (an attribute, a struct field, an
+// element of a list or map); a nil StringSet is stored as NULL, and an empty
+// one or one holding a member twice is refused (*ValueError), as DynamoDB
+// refuses them.
 type StringSet []string
 
-// NumberSet is a DynamoDB number set (NS). Order is not significant.
+// NumberSet is a DynamoDB number set (NS). Order is not significant; members
+// are compared by value, so NumberSet{"1", "1.0"} holds one member twice and
+// is refused. Storage rules as StringSet.
 type NumberSet []Number
 
-// BinarySet is a DynamoDB binary set (BS). Order is not significant.
+// BinarySet is a DynamoDB binary set (BS). Order is not significant; members
+// are copied when stored. Storage rules as StringSet.
 type BinarySet [][]byte
 
-// marshalValue converts a Go value to a DynamoDB attribute value. Numbers are
-// written as exact decimal text; sets come from StringSet, NumberSet,
-// BinarySet or map[T]struct{}; structs and other composite values go through
-// attributevalue (dynamodbav tags apply).
+// MarshalDynamoDBAttributeValue stores s as an SS (NULL when nil), so that
+// StringSet is a set with attributevalue too.
+func (s StringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return marshalValue(s)
+}
+
+// UnmarshalDynamoDBAttributeValue loads an SS (or an L of strings, as
+// older versions stored struct fields) into s; NULL loads as nil.
+func (s *StringSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	return unmarshalSet(av, "SS", s)
+}
+
+// MarshalDynamoDBAttributeValue stores s as an NS (NULL when nil).
+func (s NumberSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return marshalValue(s)
+}
+
+// UnmarshalDynamoDBAttributeValue loads an NS (or an L of numbers) into s;
+// NULL loads as nil.
+func (s *NumberSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	return unmarshalSet(av, "NS", s)
+}
+
+// MarshalDynamoDBAttributeValue stores s as a BS (NULL when nil), copying
+// its members.
+func (s BinarySet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return marshalValue(s)
+}
+
+// UnmarshalDynamoDBAttributeValue loads a BS (or an L of binaries) into s,
+// copying its members; NULL loads as nil.
+func (s *BinarySet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	return unmarshalSet(av, "BS", s)
+}
+
+// unmarshalSet loads a set of kind (or a list of its member kind, or NULL)
+// into out, a *StringSet, *NumberSet or *BinarySet.
+func unmarshalSet(av types.AttributeValue, kind string, out any) error {
+	var members []types.AttributeValue
+	switch x := av.(type) {
+	case *types.AttributeValueMemberNULL:
+		reflect.ValueOf(out).Elem().SetZero()
+		return nil
+	case *types.AttributeValueMemberL:
+		members = x.Value
+	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
+		if avKind(av) != kind {
+			return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", avKind(av), reflect.TypeOf(out).Elem())}
+		}
+		members = setMembers(av)
+	default:
+		return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", avKind(av), reflect.TypeOf(out).Elem())}
+	}
+	want := kind[:1]
+	v := reflect.MakeSlice(reflect.TypeOf(out).Elem(), len(members), len(members))
+	for i, m := range members {
+		if avKind(m) != want {
+			return &ValueError{Reason: fmt.Sprintf("cannot load %s member %s into %s", avKind(av), avKind(m), reflect.TypeOf(out).Elem())}
+		}
+		switch x := m.(type) {
+		case *types.AttributeValueMemberS:
+			v.Index(i).SetString(x.Value)
+		case *types.AttributeValueMemberN:
+			v.Index(i).SetString(x.Value)
+		case *types.AttributeValueMemberB:
+			v.Index(i).SetBytes(bytes.Clone(x.Value))
+		}
+	}
+	reflect.ValueOf(out).Elem().Set(v)
+	return nil
+}
+
+// marshalValue converts a Go value to a DynamoDB attribute value, with the
+// one codec (codec.go) every value goes through: what it returns is the
+// library's own (bytes and attribute values are copied) and is checked as
+// DynamoDB checks it. The switch is a fast path for common types; it gives
+// exactly what encodeValue gives.
 func marshalValue(v any) (types.AttributeValue, error) {
 	switch x := v.(type) {
 	case nil:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
+		return nullAV(), nil
 	case types.AttributeValue:
-		return x, nil
+		return cloneCheckAV(x)
 	case string:
 		return &types.AttributeValueMemberS{Value: x}, nil
 	case Number:
-		return x.MarshalDynamoDBAttributeValue()
-	case json.Number:
-		return Number(x).MarshalDynamoDBAttributeValue()
+		return numberAV(string(x), false)
 	case []byte:
 		if x == nil {
-			return &types.AttributeValueMemberNULL{Value: true}, nil
+			return nullAV(), nil
 		}
-		return &types.AttributeValueMemberB{Value: x}, nil
+		return &types.AttributeValueMemberB{Value: bytes.Clone(x)}, nil
 	case bool:
 		return &types.AttributeValueMemberBOOL{Value: x}, nil
 	case int:
 		return numAV(strconv.FormatInt(int64(x), 10)), nil
-	case int8:
-		return numAV(strconv.FormatInt(int64(x), 10)), nil
-	case int16:
-		return numAV(strconv.FormatInt(int64(x), 10)), nil
-	case int32:
-		return numAV(strconv.FormatInt(int64(x), 10)), nil
 	case int64:
 		return numAV(strconv.FormatInt(x, 10)), nil
-	case uint:
-		return numAV(strconv.FormatUint(uint64(x), 10)), nil
-	case uint8:
-		return numAV(strconv.FormatUint(uint64(x), 10)), nil
-	case uint16:
-		return numAV(strconv.FormatUint(uint64(x), 10)), nil
-	case uint32:
-		return numAV(strconv.FormatUint(uint64(x), 10)), nil
+	case int32:
+		return numAV(strconv.FormatInt(int64(x), 10)), nil
 	case uint64:
 		return numAV(strconv.FormatUint(x, 10)), nil
 	case float32:
-		return floatAV(float64(x), 32)
+		s, err := floatText(float64(x), 32)
+		if err != nil {
+			return nil, err
+		}
+		return numberAV(s, false)
 	case float64:
-		return floatAV(x, 64)
-	case *big.Int:
-		return numAV(x.String()), nil
-	case StringSet:
-		if len(x) == 0 {
-			return nil, &ValueError{Reason: "DynamoDB sets cannot be empty"}
+		s, err := floatText(x, 64)
+		if err != nil {
+			return nil, err
 		}
-		return &types.AttributeValueMemberSS{Value: dedupStrings(x)}, nil
-	case NumberSet:
-		if len(x) == 0 {
-			return nil, &ValueError{Reason: "DynamoDB sets cannot be empty"}
-		}
-		out := make([]string, len(x))
-		for i, n := range x {
-			if _, ok := parseDecimal(string(n)); !ok {
-				return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", string(n))}
-			}
-			out[i] = string(n)
-		}
-		return &types.AttributeValueMemberNS{Value: dedupStrings(out)}, nil
-	case BinarySet:
-		if len(x) == 0 {
-			return nil, &ValueError{Reason: "DynamoDB sets cannot be empty"}
-		}
-		return &types.AttributeValueMemberBS{Value: x}, nil
+		return numberAV(s, false)
 	case []any:
 		if x == nil {
-			return &types.AttributeValueMemberNULL{Value: true}, nil
+			return nullAV(), nil
 		}
 		l := make([]types.AttributeValue, len(x))
 		for i, e := range x {
@@ -245,77 +401,15 @@ func marshalValue(v any) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberL{Value: l}, nil
 	case map[string]any:
 		if x == nil {
-			return &types.AttributeValueMemberNULL{Value: true}, nil
+			return nullAV(), nil
 		}
 		m, err := marshalMap(x)
 		if err != nil {
 			return nil, err
 		}
 		return &types.AttributeValueMemberM{Value: m}, nil
-	case Key:
-		return marshalValue(map[string]any(x))
 	}
-	return marshalReflect(v)
-}
-
-func marshalReflect(v any) (types.AttributeValue, error) {
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
-		return nil, &ValueError{Reason: fmt.Sprintf("%T cannot be stored in DynamoDB", v)}
-	case reflect.Map:
-		if rv.Type().Elem() == reflect.TypeOf(struct{}{}) {
-			return marshalSetMap(rv)
-		}
-	case reflect.Pointer:
-		if rv.IsNil() {
-			return &types.AttributeValueMemberNULL{Value: true}, nil
-		}
-		return marshalValue(rv.Elem().Interface())
-	case reflect.Float32, reflect.Float64:
-		return floatAV(rv.Float(), 64)
-	}
-	av, err := avEncoder.Encode(v)
-	if err != nil {
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T", v), Err: err}
-	}
-	return av, nil
-}
-
-// marshalSetMap turns map[T]struct{} into a set: strings → SS, numbers → NS,
-// []byte-like arrays are not map keys so BS comes only from BinarySet.
-func marshalSetMap(rv reflect.Value) (types.AttributeValue, error) {
-	if rv.Len() == 0 {
-		return nil, &ValueError{Reason: "DynamoDB sets cannot be empty"}
-	}
-	keys := make([]string, 0, rv.Len())
-	var numeric bool
-	for i, k := range rv.MapKeys() {
-		av, err := marshalValue(k.Interface())
-		if err != nil {
-			return nil, err
-		}
-		switch a := av.(type) {
-		case *types.AttributeValueMemberS:
-			if i > 0 && numeric {
-				return nil, &ValueError{Reason: "mixed set"}
-			}
-			keys = append(keys, a.Value)
-		case *types.AttributeValueMemberN:
-			if i > 0 && !numeric {
-				return nil, &ValueError{Reason: "mixed set"}
-			}
-			numeric = true
-			keys = append(keys, a.Value)
-		default:
-			return nil, &ValueError{Reason: fmt.Sprintf("set element %s is neither string nor number", k.Type())}
-		}
-	}
-	slices.Sort(keys)
-	if numeric {
-		return &types.AttributeValueMemberNS{Value: keys}, nil
-	}
-	return &types.AttributeValueMemberSS{Value: keys}, nil
+	return encodeValue(reflect.ValueOf(v), fieldTag{})
 }
 
 func marshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
@@ -345,13 +439,6 @@ func prefixAttr(err error, name string) error {
 
 func numAV(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
 
-func floatAV(f float64, bits int) (types.AttributeValue, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, &ValueError{Reason: fmt.Sprintf("%v cannot be stored in DynamoDB", f)}
-	}
-	return numAV(strconv.FormatFloat(f, 'g', -1, bits)), nil
-}
-
 func dedupStrings(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
@@ -360,7 +447,8 @@ func dedupStrings(s []string) []string {
 
 // unmarshalValue converts an attribute value to the Go value Item.Get
 // returns: string, Number, []byte, bool, nil, []any, map[string]any,
-// StringSet, NumberSet or BinarySet.
+// StringSet, NumberSet or BinarySet. Binaries are copies: changing them
+// changes nothing the library holds.
 func unmarshalValue(av types.AttributeValue) any {
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
@@ -368,7 +456,7 @@ func unmarshalValue(av types.AttributeValue) any {
 	case *types.AttributeValueMemberN:
 		return Number(x.Value)
 	case *types.AttributeValueMemberB:
-		return x.Value
+		return bytes.Clone(nonNil(x.Value))
 	case *types.AttributeValueMemberBOOL:
 		return x.Value
 	case *types.AttributeValueMemberNULL:
@@ -394,7 +482,11 @@ func unmarshalValue(av types.AttributeValue) any {
 		}
 		return ns
 	case *types.AttributeValueMemberBS:
-		return BinarySet(slices.Clone(x.Value))
+		bs := make(BinarySet, len(x.Value))
+		for i, b := range x.Value {
+			bs[i] = bytes.Clone(nonNil(b))
+		}
+		return bs
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"log"
 	"math/big"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dynamap/dynamap"
@@ -92,7 +93,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("raw attributes: tags %v (%T), size %v\n", item.Get("tags"), item.Get("tags"), item.Get("size"))
+	// A set has no order (DynamoDB returns its members in any order): sort
+	// before printing.
+	tags, _ := item.Get("tags").(dynamap.StringSet)
+	slices.Sort(tags)
+	fmt.Printf("raw attributes: tags %v (%T), size %v\n", tags, tags, item.Get("size"))
 	var lamp Product
 	if err := item.Decode(&lamp); err != nil {
 		return err
@@ -111,6 +116,7 @@ func run() error {
 			return err
 		}
 		total.Add(total, r)
+		slices.Sort(p.Tags) // a set: sorted to print
 		fmt.Printf("  lamp %s %-10s %6s tags %v\n", p.SKU, p.Name, p.Price, p.Tags)
 	}
 	fmt.Println("sum of lamp prices, exact:", total.FloatString(2))
