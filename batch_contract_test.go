@@ -2,6 +2,7 @@ package dynamap
 
 import (
 	"context"
+	"fmt"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -270,4 +271,109 @@ func TestBatchWritePutContextBoundsOnlyItsWait(t *testing.T) {
 	_, refused := f.items[keyOf(batchItem(49))]
 	assert.False(t, refused, "the refused item is not written")
 	assert.Equal(t, 2, f.calls)
+}
+
+// batchGetOutcome checks that every key of keys is either yielded or
+// listed as unread in ue, never both and never twice, and returns how many
+// were yielded.
+func batchGetOutcome(t *testing.T, keys []Key, yielded map[string]bool, ue *UnprocessedError) int {
+	t.Helper()
+	listed := map[string]bool{}
+	for _, k := range ue.Keys {
+		id := keyString(batchSchema, k)
+		assert.False(t, listed[id], "key %s listed twice", id)
+		listed[id] = true
+		assert.False(t, yielded[id], "key %s both yielded and listed", id)
+	}
+	missing := 0
+	for _, k := range keys {
+		id := keyOf(map[string]any(k))
+		if !yielded[id] && !listed[id] {
+			missing++
+		}
+	}
+	assert.Zero(t, missing, "keys neither yielded nor listed")
+	assert.Equal(t, len(keys), len(yielded)+len(listed))
+	return len(yielded)
+}
+
+// However the context of a BatchGet ends (inside the loop, before the
+// first page, or while a request is in flight), the error lists every key
+// not yielded, and wraps the context's error.
+func TestBatchGetContextEndListsUnreadKeys(t *testing.T) {
+	t.Parallel()
+	var rc requestCounter
+	c := testConn(t, rc.option)
+	tb := testTable(t, c, batchSchema)
+	loadItems(t, tb, 1000)
+	var keys []Key
+	for i := range 1000 {
+		keys = append(keys, keyFor(i))
+	}
+	for _, opts := range [][]BatchGetOption{nil, {Concurrency(4)}} {
+		name := fmt.Sprintf("options %d", len(opts))
+
+		// Canceled inside the loop, after the first item.
+		ctx, cancel := context.WithCancel(context.Background())
+		yielded := map[string]bool{}
+		var err error
+		for it, e := range tb.BatchGet(keys, opts...).All(ctx) {
+			if e != nil {
+				err = e
+				break
+			}
+			yielded[keyString(batchSchema, it.avMap())] = true
+			cancel()
+		}
+		cancel()
+		var ue *UnprocessedError
+		require.ErrorAs(t, err, &ue, name)
+		assert.ErrorIs(t, err, context.Canceled, name)
+		n := batchGetOutcome(t, keys, yielded, ue)
+		assert.Positive(t, n, name)
+		assert.LessOrEqual(t, n, 100, "%s: one page is yielded, then the loop ends", name)
+
+		// Canceled before the first page: every key, and no request.
+		before := rc.count("BatchGetItem")
+		ctx, cancel = context.WithCancel(context.Background())
+		cancel()
+		_, err = tb.BatchGet(keys, opts...).Collect(ctx)
+		require.ErrorAs(t, err, &ue, name)
+		assert.ErrorIs(t, err, context.Canceled, name)
+		assert.Zero(t, batchGetOutcome(t, keys, map[string]bool{}, ue), name)
+		assert.Equal(t, before, rc.count("BatchGetItem"), name)
+
+		// Canceled from outside while requests are in flight.
+		yielded = map[string]bool{}
+		err = nil
+		ctx, cancel = context.WithCancel(context.Background())
+		slow := &slowGets{delay: time.Hour, items: map[string]map[string]types.AttributeValue{}, asked: map[string]int{}}
+		ft := NewTable(conn.FromClient(slow), "fake", WithSchema(batchSchema...))
+		go func() {
+			for slow.calls.Load() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		for it, e := range ft.BatchGet(keys, opts...).All(ctx) {
+			if e != nil {
+				err = e
+				break
+			}
+			yielded[keyString(batchSchema, it.avMap())] = true
+		}
+		require.ErrorAs(t, err, &ue, name)
+		assert.ErrorIs(t, err, context.Canceled, name)
+		assert.Zero(t, batchGetOutcome(t, keys, yielded, ue), name)
+	}
+
+	// A table whose schema is not known yet: the keys cannot be checked,
+	// but they are still listed.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := NewTable(c, tb.name).BatchGet(keys).Collect(ctx)
+	var ue *UnprocessedError
+	require.ErrorAs(t, err, &ue)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, batchGetOutcome(t, keys, map[string]bool{}, ue))
 }

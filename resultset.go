@@ -63,6 +63,7 @@ type plan struct {
 	noCount  bool       // no Select=COUNT: Count iterates
 	partial  bool       // items carry a projection (Attributes): Save refuses them
 	stop     func()     // called when an iteration ends, if not nil
+	ownsCtx  bool       // fetch reports a done context itself (sequential calls it even then)
 }
 
 // pageFunc returns the next page of a page source and whether more follow.
@@ -72,7 +73,9 @@ type pageFunc func(ctx context.Context) (items []map[string]types.AttributeValue
 // (BatchGet builds on it). open is called at the start of every iteration
 // and returns the source's next function, and stop, which (when not nil) is
 // called when the iteration ends, however it ends, to release what the
-// source holds (goroutines). A ResultSet from pages has no cursor; Count
+// source holds (goroutines). next is called even when ctx is done, so that
+// the source reports that itself (BatchGet lists the keys it did not read).
+// A ResultSet from pages has no cursor; Count
 // iterates. A source may report consumed capacity with rs.addStats from
 // inside next. partial marks the items as loaded with a projection.
 func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
@@ -86,6 +89,7 @@ func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, s
 				return page{items: items, more: more && err == nil}, err
 			},
 			segs:     []segState{{}},
+			ownsCtx:  true,
 			noCursor: true,
 			noCount:  true,
 			partial:  partial,
@@ -267,7 +271,7 @@ func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYi
 	remaining := rs.limit
 	key := p.segs[i].key
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && !p.ownsCtx {
 			yield(p, nil, 0, err)
 			return
 		}
