@@ -29,7 +29,7 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = slices.Clone(keys)
-	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
+	return newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next, src.stop
 	})

@@ -73,12 +73,17 @@ type pageFunc func(ctx context.Context) (items []map[string]types.AttributeValue
 // (BatchGet builds on it). open is called at the start of every iteration
 // and returns the source's next function, and stop, which (when not nil) is
 // called when the iteration ends, however it ends, to release what the
-// source holds (goroutines). next is called even when ctx is done, so that
-// the source reports that itself (BatchGet lists the keys it did not read).
-// A ResultSet from pages has no cursor; Count
+// source holds (goroutines). A ResultSet from pages has no cursor; Count
 // iterates. A source may report consumed capacity with rs.addStats from
 // inside next. partial marks the items as loaded with a projection.
 func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
+	return newResultSetFromSource(t, partial, false, open)
+}
+
+// newResultSetFromSource is newResultSetFromPages; with ownsCtx, next is
+// called even when ctx is done (not stopped before it), so that the source
+// reports that itself (BatchGet lists the keys it did not read).
+func newResultSetFromSource(t *Table, partial, ownsCtx bool, open func() (next pageFunc, stop func())) *ResultSet {
 	rs := &ResultSet{t: t}
 	rs.build = func(context.Context) (*plan, error) {
 		next, stop := open()
@@ -89,7 +94,7 @@ func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, s
 				return page{items: items, more: more && err == nil}, err
 			},
 			segs:     []segState{{}},
-			ownsCtx:  true,
+			ownsCtx:  ownsCtx,
 			noCursor: true,
 			noCount:  true,
 			partial:  partial,
