@@ -25,7 +25,11 @@ import (
 // Iterating validates every key first: an invalid key is a *KeyError before
 // any request. Keys still unread when the retry budget runs out, or when a
 // request fails for good, are returned in an *UnprocessedError (Keys) after
-// every item that could be read. Count iterates.
+// every item that could be read. When the iteration's context ends, however
+// and whenever it ends (canceled inside the loop, before the first request,
+// or while requests are in flight), the sequence ends with an
+// *UnprocessedError that wraps the context's error and lists every key not
+// yet yielded (keys answered with no item are not listed). Count iterates.
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = slices.Clone(keys)
