@@ -1,16 +1,17 @@
 package dynamap
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -149,10 +150,18 @@ type concurrencyOption int
 func (n concurrencyOption) applyBatch(c *batchConfig)   { c.concurrency = int(n) }
 func (n concurrencyOption) applyBatchGet(c *readConfig) { c.batchConcurrency = int(n) }
 
-// OnProgress registers fn, called after every BatchWriteItem answer with the
-// number of requests written so far and the number handed to the writer but
-// neither written nor failed yet. Calls are serialized but may come from a
-// goroutine of the writer. Default: none.
+// OnProgress registers fn, called after every BatchWriteItem answer (and
+// after requests are given up) with the number of requests written so far
+// and the number handed to the writer but neither written nor failed yet,
+// both as they were right after that answer. Default: none.
+//
+// Calls are serialized and made in order, with no lock of the writer held:
+// fn may call Flush, PutItem, DeleteItem or Close on the writer. They come
+// from a goroutine of the writer or from a goroutine calling Flush or Close.
+// When Flush or Close returns, the calls reporting the sends it waited for
+// have been made (and have returned), so the last one carries the final
+// counts; a Flush or Close called from inside fn does not wait for the
+// calls after the one it runs in (they follow when fn returns).
 func OnProgress(fn func(written, pending int)) BatchOption {
 	return batchFunc(func(c *batchConfig) { c.onProgress = fn })
 }
@@ -174,9 +183,22 @@ func (r writeReq) sdk() types.WriteRequest {
 
 // BatchTable buffers puts and deletes for one table and writes them with
 // BatchWriteItem, 25 at a time, re-sending whatever DynamoDB leaves
-// unprocessed with capped exponential backoff and jitter. Nothing handed to
+// unprocessed with capped exponential backoff and jitter. A buffer is sent
+// as soon as it holds 25 requests (or when the next request would take it
+// over DynamoDB's 16 MB per call), and by Flush and Close. Nothing handed to
 // it is dropped: each request is written, or returned in an
 // *UnprocessedError by a later call or by Close.
+//
+// Contexts: the context of PutItem and DeleteItem bounds only that call's
+// own waiting (for a free send slot, see Concurrency, and for earlier calls
+// on the same keys); when it ends there, the request is not accepted and the
+// call returns its error. Sends run in the background under a context owned
+// by the writer: the context of the call that dispatched them with its
+// cancellation removed (context.WithoutCancel: its values, such as trace
+// ids, are kept), so a request context that ends once its call returned
+// (an HTTP handler's) cancels nothing. Background sends are canceled only
+// when the context of a Flush or Close waiting for them ends; their requests
+// are then reported as unprocessed.
 //
 // A BatchTable is safe for concurrent use. Requests on the same key are
 // applied in the order they were handed over: inside one buffer the last one
@@ -186,7 +208,6 @@ type BatchTable struct {
 	t   *Table
 	cfg batchConfig
 	sem chan struct{} // one slot per call in flight
-	wg  sync.WaitGroup
 
 	mu      sync.Mutex // producers: buffer and dispatch
 	buf     []writeReq
@@ -194,19 +215,33 @@ type BatchTable struct {
 	bufSize int
 	closed  bool
 
-	sending atomic.Int32 // calls in flight
-
-	smu      sync.Mutex                                // state shared with the senders
-	inflight map[string]chan struct{}                  // keys of background calls in flight; nil until the first
-	cancels  map[chan struct{}]context.CancelCauseFunc // background calls in flight, by done channel
+	smu      sync.Mutex                // state shared with the senders
+	inflight map[string]chan struct{}  // keys of calls in flight, to the call's done channel
+	sends    map[chan struct{}]sending // calls in flight, by done channel
 	failed   []writeReq
 	failErr  error
 	accepted int
 	written  int
 	nfailed  int
 
-	pmu sync.Mutex // serializes OnProgress calls
+	// OnProgress reports (under smu): queued in order, and made one at a
+	// time, with no lock held, by one goroutine at a time (the reporter).
+	reports    []progressReport
+	queued     uint64        // reports queued so far
+	delivered  uint64        // reports whose call has returned
+	reporting  bool          // a goroutine is making the calls
+	reporterID uint64        // its goroutine id
+	changed    chan struct{} // closed (and replaced) when delivered or reporting change
 }
+
+// sending is one background BatchWriteItem call (with its re-sends).
+type sending struct {
+	done   chan struct{} // closed when the call has recorded its outcome
+	cancel context.CancelCauseFunc
+}
+
+// progressReport is one OnProgress call to make.
+type progressReport struct{ written, pending int }
 
 // BatchWrite returns a writer that buffers puts and deletes for t (boto's
 // batch_write). It does no I/O. Close it to send what is buffered and learn
@@ -219,10 +254,13 @@ func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
 		}
 	}
 	return &BatchTable{
-		t:      t,
-		cfg:    cfg,
-		sem:    make(chan struct{}, cfg.concurrency),
-		bufIdx: map[string]int{},
+		t:        t,
+		cfg:      cfg,
+		sem:      make(chan struct{}, cfg.concurrency),
+		bufIdx:   map[string]int{},
+		inflight: map[string]chan struct{}{},
+		sends:    map[chan struct{}]sending{},
+		changed:  make(chan struct{}),
 	}
 }
 
@@ -235,10 +273,12 @@ func (t *Table) BatchWriteFunc(ctx context.Context, fn func(b *BatchTable) error
 }
 
 // PutItem buffers a put of data (a map[string]any, a map of attribute
-// values, an *Item or a struct). A missing or mistyped key, or an item over
-// DynamoDB's 400 KB limit, is an error and nothing is buffered. A non-nil
-// error always means data was not accepted; an *UnprocessedError then lists
-// earlier requests that could not be written.
+// values, an *Item or a struct), and sends the buffer when it is full. A
+// missing or mistyped key, or an item over DynamoDB's 400 KB limit, is an
+// error and nothing is buffered. ctx bounds only the wait for a free send
+// slot when the buffer is full (see BatchTable). A non-nil error always
+// means data was not accepted; an *UnprocessedError then lists earlier
+// requests that could not be written.
 func (b *BatchTable) PutItem(ctx context.Context, data any) error {
 	av, err := marshalItem(data)
 	if err != nil {
@@ -255,10 +295,11 @@ func (b *BatchTable) PutItem(ctx context.Context, data any) error {
 	return b.add(ctx, writeReq{key: keyString(s.keys, av), put: av, size: size})
 }
 
-// DeleteItem buffers a delete of key. An invalid key is a *KeyError and
-// nothing is buffered. A non-nil error always means the delete was not
-// accepted; an *UnprocessedError then lists earlier requests that could not
-// be written.
+// DeleteItem buffers a delete of key, and sends the buffer when it is full.
+// An invalid key is a *KeyError and nothing is buffered. ctx bounds only the
+// wait for a free send slot when the buffer is full (see BatchTable). A
+// non-nil error always means the delete was not accepted; an
+// *UnprocessedError then lists earlier requests that could not be written.
 func (b *BatchTable) DeleteItem(ctx context.Context, key Key) error {
 	s, err := b.t.schemaFor(ctx)
 	if err != nil {
@@ -291,8 +332,9 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 		b.smu.Unlock()
 		return nil
 	}
-	if len(b.buf) >= maxBatchWrite || b.bufSize+r.size > maxBatchWriteBytes {
-		if err := b.dispatch(ctx, false); err != nil {
+	if b.bufSize+r.size > maxBatchWriteBytes {
+		// r would take the call over 16 MB: send what is buffered first.
+		if err := b.dispatch(ctx); err != nil {
 			return err
 		}
 	}
@@ -302,13 +344,30 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 	b.smu.Lock()
 	b.accepted++
 	b.smu.Unlock()
+	if len(b.buf) < maxBatchWrite {
+		return nil
+	}
+	// Full: send it now (boto sends at 25 too), not when a 26th arrives.
+	if err := b.dispatch(ctx); err != nil {
+		// Not sent: take r back, so that the error means "not accepted"
+		// and the buffer stays under 25 between calls.
+		b.buf = b.buf[:len(b.buf)-1]
+		delete(b.bufIdx, r.key)
+		b.bufSize -= r.size
+		b.smu.Lock()
+		b.accepted--
+		b.smu.Unlock()
+		return err
+	}
 	return nil
 }
 
-// dispatch hands the buffer to a sender goroutine, waiting for a free slot
-// and for earlier calls on the same keys. On error the buffer is kept.
+// dispatch hands the buffer to a sender goroutine, waiting (as long as ctx
+// allows) for earlier calls on the same keys and for a free slot. The send
+// runs under ctx without its cancellation, canceled by a Flush or Close
+// whose context ends while waiting for it. On error the buffer is kept.
 // b.mu is held.
-func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
+func (b *BatchTable) dispatch(ctx context.Context) error {
 	if len(b.buf) == 0 {
 		return nil
 	}
@@ -331,62 +390,55 @@ func (b *BatchTable) dispatch(ctx context.Context, inline bool) error {
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return b.waitErr(ctx)
 		}
 	}
 	select {
-	case b.sem <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
+	case b.sem <- struct{}{}: // a free slot is taken even if ctx is done
+	default:
+		select {
+		case b.sem <- struct{}{}:
+		case <-ctx.Done():
+			return b.waitErr(ctx)
+		}
 	}
 	b.buf = make([]writeReq, 0, maxBatchWrite)
 	clear(b.bufIdx)
 	b.bufSize = 0
-	b.wg.Add(1)
-	b.sending.Add(1)
-	if inline {
-		// Flush and Close wait for every call anyway, and hold b.mu so no
-		// other buffer can be dispatched meanwhile: send the last buffer
-		// from the caller's goroutine, under the caller's context, with no
-		// need to mark its keys in flight.
-		b.send(ctx, chunk, nil, nil)
-		return nil
-	}
 	done := make(chan struct{})
-	sctx, cancel := context.WithCancelCause(ctx)
+	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	b.smu.Lock()
-	if b.inflight == nil {
-		b.inflight = map[string]chan struct{}{}
-		b.cancels = map[chan struct{}]context.CancelCauseFunc{}
-	}
 	for _, r := range chunk {
 		b.inflight[r.key] = done
 	}
-	b.cancels[done] = cancel
+	b.sends[done] = sending{done: done, cancel: cancel}
 	b.smu.Unlock()
 	go b.send(sctx, chunk, done, cancel)
 	return nil
 }
 
+func (b *BatchTable) waitErr(ctx context.Context) error {
+	return fmt.Errorf("dynamap: batch write %q: waiting to send: %w", b.t.name, context.Cause(ctx))
+}
+
 // send writes chunk, re-sending what is left unprocessed within the retry
-// budget, and records what could not be written.
+// budget, and records what could not be written. Once done it releases its
+// slot and keys, then makes the OnProgress calls queued if no other
+// goroutine is making them.
 func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struct{}, cancel context.CancelCauseFunc) {
+	defer b.report()
 	defer func() {
-		if done != nil {
-			b.smu.Lock()
-			for _, r := range chunk {
-				if b.inflight[r.key] == done {
-					delete(b.inflight, r.key)
-				}
+		b.smu.Lock()
+		for _, r := range chunk {
+			if b.inflight[r.key] == done {
+				delete(b.inflight, r.key)
 			}
-			delete(b.cancels, done)
-			b.smu.Unlock()
-			cancel(nil)
-			close(done)
 		}
+		delete(b.sends, done)
+		b.smu.Unlock()
+		cancel(nil)
 		<-b.sem
-		b.sending.Add(-1)
-		b.wg.Done()
+		close(done)
 	}()
 	name := b.t.name
 	pending := chunk
@@ -407,24 +459,24 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 			}
 			err = fmt.Errorf("dynamap: batch write %q: %w", name, wrapErr(err))
 			if ctx.Err() != nil || !retryableBatchErr(err) {
-				b.fail(pending, err)
+				b.record(0, pending, err)
 				return
 			}
 			lastErr = err
 			left = pending
 		} else {
 			left = b.unprocessed(pending, out.UnprocessedItems[name])
-			b.progress(len(pending)-len(left), nil, nil)
+			b.record(len(pending)-len(left), nil, nil)
 		}
 		if len(left) == 0 {
 			return
 		}
 		if attempt >= b.cfg.retry.maxRetries {
-			b.fail(left, lastErr)
+			b.record(0, left, lastErr)
 			return
 		}
 		if err := sleepCtx(ctx, b.cfg.retry.backoff(attempt)); err != nil {
-			b.fail(left, err)
+			b.record(0, left, err)
 			return
 		}
 		pending = left
@@ -470,16 +522,12 @@ func (b *BatchTable) unprocessed(sent []writeReq, back []types.WriteRequest) []w
 	return left
 }
 
-// fail records requests that could not be written.
-func (b *BatchTable) fail(reqs []writeReq, err error) {
-	b.progress(0, reqs, err)
-}
-
-// progress records written requests and failed ones, then reports.
-func (b *BatchTable) progress(written int, failed []writeReq, err error) {
-	b.pmu.Lock()
-	defer b.pmu.Unlock()
+// record counts written requests and keeps failed ones, and queues an
+// OnProgress call with the counts as they are now. Calls are made by
+// report or waitReported, never under a lock.
+func (b *BatchTable) record(written int, failed []writeReq, err error) {
 	b.smu.Lock()
+	defer b.smu.Unlock()
 	b.written += written
 	if len(failed) > 0 {
 		b.failed = append(b.failed, failed...)
@@ -488,11 +536,107 @@ func (b *BatchTable) progress(written int, failed []writeReq, err error) {
 			b.failErr = err
 		}
 	}
-	w, p := b.written, b.accepted-b.written-b.nfailed
-	b.smu.Unlock()
 	if b.cfg.onProgress != nil {
-		b.cfg.onProgress(w, p)
+		b.reports = append(b.reports, progressReport{b.written, b.accepted - b.written - b.nfailed})
+		b.queued++
 	}
+}
+
+// report makes the queued OnProgress calls unless another goroutine is
+// making them (it makes the ones queued meanwhile too).
+func (b *BatchTable) report() {
+	if b.cfg.onProgress == nil {
+		return
+	}
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	if !b.reporting {
+		b.deliver()
+	}
+}
+
+// deliver makes the calling goroutine the reporter until no call is queued.
+// b.smu is held, and released during each call.
+func (b *BatchTable) deliver() {
+	b.reporting, b.reporterID = true, goroutineID()
+	b.wake()
+	defer func() {
+		b.reporting, b.reporterID = false, 0
+		b.wake()
+	}()
+	for len(b.reports) > 0 {
+		r := b.reports[0]
+		b.reports = b.reports[1:]
+		b.call(r)
+	}
+}
+
+// call makes one OnProgress call with b.smu released.
+func (b *BatchTable) call(r progressReport) {
+	b.smu.Unlock()
+	defer func() {
+		b.smu.Lock()
+		b.delivered++
+		b.wake()
+	}()
+	b.cfg.onProgress(r.written, r.pending)
+}
+
+// wake tells the goroutines in waitReported that something changed. b.smu
+// is held.
+func (b *BatchTable) wake() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// waitReported waits until the first n OnProgress calls have returned,
+// making them itself when no other goroutine is, or until ctx ends. Called
+// from inside an OnProgress call, it returns once the calls before that one
+// have returned: the rest wait for it.
+func (b *BatchTable) waitReported(ctx context.Context, n uint64) {
+	if b.cfg.onProgress == nil {
+		return
+	}
+	var me uint64
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	for b.delivered < n {
+		if !b.reporting {
+			b.deliver()
+			continue
+		}
+		if me == 0 {
+			me = goroutineID()
+		}
+		if b.reporterID == me {
+			return
+		}
+		ch := b.changed
+		b.smu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		b.smu.Lock()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// goroutineID returns the id of the calling goroutine, from the header of
+// its stack trace ("goroutine 42 [running]:"). It lets a Flush called from
+// inside an OnProgress call tell that it runs in the reporter, which it
+// must not wait for.
+func goroutineID() uint64 {
+	var buf [64]byte
+	s := buf[:runtime.Stack(buf[:], false)]
+	s = bytes.TrimPrefix(s, []byte("goroutine "))
+	if i := bytes.IndexByte(s, ' '); i > 0 {
+		s = s[:i]
+	}
+	id, _ := strconv.ParseUint(string(s), 10, 64)
+	return id
 }
 
 // takeFailure returns, once, an *UnprocessedError for the requests that
@@ -515,57 +659,22 @@ func (b *BatchTable) takeFailure() error {
 	return e
 }
 
-// waitAll waits for every call in flight. If ctx ends first, the calls in
-// flight are canceled and still waited for, so that what they did not write
-// is recorded.
-func (b *BatchTable) waitAll(ctx context.Context) {
-	if b.sending.Load() == 0 {
-		return
-	}
-	ch := make(chan struct{})
-	go func() {
-		b.wg.Wait()
-		close(ch)
-	}()
-	select {
-	case <-ch:
-	case <-ctx.Done():
-		b.smu.Lock()
-		for _, cancel := range b.cancels {
-			cancel(context.Cause(ctx))
-		}
-		b.smu.Unlock()
-		<-ch
-	}
-}
-
-// Flush sends what is buffered and waits until every call in flight is done,
-// re-sends included. It returns an *UnprocessedError for every request that
-// could not be written and was not reported before. If ctx ends, calls in
-// flight are canceled; their requests are reported as unprocessed (DynamoDB
-// may or may not have written them).
+// Flush sends what is buffered and waits until that send and every call in
+// flight when it was made are done, re-sends included, and until the
+// OnProgress calls reporting them have returned (see OnProgress). It
+// returns an *UnprocessedError for every request that could not be written
+// and was not reported before. If ctx ends, the calls it waits for are
+// canceled; their requests are reported as unprocessed (DynamoDB may or may
+// not have written them).
 func (b *BatchTable) Flush(ctx context.Context) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
+		b.mu.Unlock()
 		return ErrClosed
 	}
-	return b.flush(ctx)
-}
-
-func (b *BatchTable) flush(ctx context.Context) error {
-	var err error
-	if e := b.dispatch(ctx, true); e != nil {
-		// Not sent: the buffer itself is what was not written.
-		b.progress(0, b.buf, e)
-		b.buf, b.bufIdx, b.bufSize = nil, map[string]int{}, 0
-		err = e
-	}
-	b.waitAll(ctx)
-	if f := b.takeFailure(); f != nil {
-		return f
-	}
-	return err
+	sends, err := b.sendBuffer(ctx)
+	b.mu.Unlock()
+	return b.wait(ctx, sends, err)
 }
 
 // Close flushes the writer (see Flush) and closes it: later calls return
@@ -574,12 +683,62 @@ func (b *BatchTable) flush(ctx context.Context) error {
 // written and not reported by an earlier call.
 func (b *BatchTable) Close(ctx context.Context) error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.closed {
+		b.mu.Unlock()
 		return nil
 	}
 	b.closed = true
-	return b.flush(ctx)
+	sends, err := b.sendBuffer(ctx)
+	b.mu.Unlock()
+	return b.wait(ctx, sends, err)
+}
+
+// sendBuffer dispatches the buffer and returns the calls in flight, its
+// own included. If ctx ends before it is sent, the buffer is recorded as
+// failed. b.mu is held.
+func (b *BatchTable) sendBuffer(ctx context.Context) ([]sending, error) {
+	var err error
+	if err = b.dispatch(ctx); err != nil {
+		b.record(0, b.buf, err)
+		b.buf, b.bufSize = make([]writeReq, 0, maxBatchWrite), 0
+		clear(b.bufIdx)
+	}
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	sends := make([]sending, 0, len(b.sends))
+	for _, s := range b.sends {
+		sends = append(sends, s)
+	}
+	return sends, err
+}
+
+// wait waits for sends, canceling them all if ctx ends first (and still
+// waiting for them to record what they did not write), then for the
+// OnProgress calls reporting them, and returns what failed.
+func (b *BatchTable) wait(ctx context.Context, sends []sending, err error) error {
+	for _, s := range sends {
+		select {
+		case <-s.done:
+			continue
+		case <-ctx.Done():
+		}
+		cause := context.Cause(ctx)
+		for _, s := range sends {
+			s.cancel(cause)
+		}
+		for _, s := range sends {
+			<-s.done
+		}
+		break
+	}
+	b.smu.Lock()
+	n := b.queued
+	b.smu.Unlock()
+	b.waitReported(ctx, n)
+	if f := b.takeFailure(); f != nil {
+		return f
+	}
+	return err
 }
 
 // keyString is a canonical text of a validated key: equal keys (numbers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"time"
 
 	"github.com/dynamap/dynamap"
@@ -67,6 +68,39 @@ func ExampleTable_BatchWriteFunc() {
 	}
 }
 
+func ExampleBatchTable_PutItem() {
+	ctx := context.Background()
+	c, err := conn.New(ctx, func(o *conn.Options) { o.Endpoint = "http://127.0.0.1:8000" })
+	if err != nil {
+		log.Fatal(err)
+	}
+	events := dynamap.NewTable(c, "events")
+
+	// One writer for the whole server. Each handler hands its item over with
+	// its request's context, which ends when the handler returns: that
+	// cancels nothing, the writer sends in the background under a context of
+	// its own (the dispatching call's, without its cancellation).
+	bt := events.BatchWrite(dynamap.Concurrency(4))
+	http.HandleFunc("POST /events", func(w http.ResponseWriter, r *http.Request) {
+		item := map[string]any{"id": r.FormValue("id"), "body": r.FormValue("body")}
+		if err := bt.PutItem(r.Context(), item); err != nil {
+			// Not accepted: a bad item, r.Context() ended while waiting for a
+			// free send slot, or *UnprocessedError for earlier items.
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted) // sent once 25 are buffered, or by Close
+	})
+	log.Print(http.ListenAndServe("127.0.0.1:8080", nil))
+
+	// On shutdown: only Close's context can cancel the sends in flight.
+	shutdown, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := bt.Close(shutdown); err != nil {
+		log.Print(err) // *UnprocessedError: what was not written
+	}
+}
+
 func ExampleTable_BatchGet() {
 	ctx := context.Background()
 	c, err := conn.New(ctx, func(o *conn.Options) { o.Endpoint = "http://127.0.0.1:8000" })
@@ -77,7 +111,7 @@ func ExampleTable_BatchGet() {
 	keys := []dynamap.Key{{"username": "johndoe"}, {"username": "jane"}, {"username": "nobody"}}
 	for item, err := range users.BatchGet(keys, dynamap.Consistent(), dynamap.Attributes("username", "name")).All(ctx) {
 		if err != nil {
-			log.Fatal(err) // *KeyError before any request; *UnprocessedError lists keys not read
+			log.Fatal(err) // *KeyError before any request; *UnprocessedError lists keys not read (also when ctx ends)
 		}
 		fmt.Println(item.Get("name")) // "nobody" is simply absent
 	}

@@ -456,7 +456,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 			}
 		}))
 		var first []string
-		for i := range 26 { // the 26th dispatches the first 25
+		for i := range 26 { // the 25th dispatches the first 25
 			if i < 25 {
 				first = append(first, keyOf(batchItem(i)))
 			}

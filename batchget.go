@@ -25,11 +25,15 @@ import (
 // Iterating validates every key first: an invalid key is a *KeyError before
 // any request. Keys still unread when the retry budget runs out, or when a
 // request fails for good, are returned in an *UnprocessedError (Keys) after
-// every item that could be read. Count iterates.
+// every item that could be read. When the iteration's context ends, however
+// and whenever it ends (canceled inside the loop, before the first request,
+// or while requests are in flight), the sequence ends with an
+// *UnprocessedError that wraps the context's error and lists every key not
+// yet yielded (keys answered with no item are not listed). Count iterates.
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
-	return newResultSetFromPages(t, len(cfg.attrs) > 0, func() (pageFunc, func()) {
+	return newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next, src.stop
 	})
@@ -83,6 +87,9 @@ func (s *batchGetSource) retry() retryPolicy {
 func (s *batchGetSource) start(ctx context.Context) error {
 	sch, err := s.t.schemaFor(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return s.givenKeysErr(err)
+		}
 		return err
 	}
 	s.fields = sch.keys
@@ -147,6 +154,11 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 			return nil, false, err
 		}
 	}
+	if ctx.Err() != nil {
+		// Ended between answers (inside the caller's loop, or before the
+		// first request): every key not yielded is unread.
+		return nil, false, s.unprocessedErr(s.unread(nil), s.ctxErr(ctx))
+	}
 	if s.cfg.batchConcurrency > 1 {
 		return s.nextConcurrent(ctx)
 	}
@@ -174,7 +186,7 @@ func (s *batchGetSource) nextConcurrent(ctx context.Context) ([]map[string]types
 	select {
 	case r = <-s.results:
 	case <-ctx.Done():
-		return nil, false, s.unprocessedErr(s.unread(nil), context.Cause(ctx))
+		return nil, false, s.unprocessedErr(s.unread(nil), s.ctxErr(ctx))
 	}
 	delete(s.flying, r.id)
 	items, _, err := s.absorb(ctx, r)
@@ -280,6 +292,28 @@ func (s *batchGetSource) stop() {
 	}
 	s.wg.Wait()
 }
+
+// ctxErr is the error for a context that ended: why (a deadline, a
+// cancel cause), wrapped as the error of a request would be.
+func (s *batchGetSource) ctxErr(ctx context.Context) error {
+	return fmt.Errorf("dynamap: batch get %q: %w", s.t.name, wrapErr(context.Cause(ctx)))
+}
+
+// givenKeysErr lists every key as given when the context ended before the
+// table's key schema was known (so keys could not be checked or
+// de-duplicated): none was read. err is why the schema is not known.
+func (s *batchGetSource) givenKeysErr(err error) error {
+	e := &UnprocessedError{Table: s.t.name, Err: fmt.Errorf("dynamap: batch get %q: %w", s.t.name, err)}
+	for i, k := range s.keys {
+		av, merr := marshalItem(map[string]any(k))
+		if merr != nil {
+			return fmt.Errorf("dynamap: batch get key %d: %w", i, merr)
+		}
+		e.Keys = append(e.Keys, av)
+	}
+	return e
+}
+
 func (s *batchGetSource) unprocessedErr(keys []bgKey, err error) error {
 	e := &UnprocessedError{Table: s.t.name, Err: err}
 	for _, k := range keys {

@@ -62,6 +62,7 @@ type plan struct {
 	noCount  bool       // no Select=COUNT: Count iterates
 	partial  bool       // items carry a projection (Attributes): Save refuses them
 	stop     func()     // called when an iteration ends, if not nil
+	ownsCtx  bool       // fetch reports a done context itself (sequential calls it even then)
 }
 
 // pageFunc returns the next page of a page source and whether more follow.
@@ -75,6 +76,13 @@ type pageFunc func(ctx context.Context) (items []map[string]types.AttributeValue
 // iterates. A source may report consumed capacity with rs.addStats from
 // inside next. partial marks the items as loaded with a projection.
 func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, stop func())) *ResultSet {
+	return newResultSetFromSource(t, partial, false, open)
+}
+
+// newResultSetFromSource is newResultSetFromPages; with ownsCtx, next is
+// called even when ctx is done (not stopped before it), so that the source
+// reports that itself (BatchGet lists the keys it did not read).
+func newResultSetFromSource(t *Table, partial, ownsCtx bool, open func() (next pageFunc, stop func())) *ResultSet {
 	rs := &ResultSet{t: t}
 	rs.build = func(context.Context) (*plan, error) {
 		next, stop := open()
@@ -85,6 +93,7 @@ func newResultSetFromPages(t *Table, partial bool, open func() (next pageFunc, s
 				return page{items: items, more: more && err == nil}, err
 			},
 			segs:     []segState{{}},
+			ownsCtx:  ownsCtx,
 			noCursor: true,
 			noCount:  true,
 			partial:  partial,
@@ -266,7 +275,7 @@ func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYi
 	remaining := rs.limit
 	key := p.segs[i].key
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && !p.ownsCtx {
 			yield(p, nil, 0, err)
 			return
 		}
