@@ -1,9 +1,12 @@
 package dynamap
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -57,7 +60,8 @@ var (
 )
 
 // splitFilterKey splits "attr__op" at the last "__" and checks that op is one
-// of ops and attr is a valid attribute path.
+// of ops and attr is not empty. The attribute is resolved by the caller
+// (filterCondition as a path, key conditions as a literal key name).
 func splitFilterKey(key string, ops []string) (attr, op string, err error) {
 	i := strings.LastIndex(key, "__")
 	if i < 0 {
@@ -70,10 +74,37 @@ func splitFilterKey(key string, ops []string) (attr, op string, err error) {
 	if attr == "" {
 		return "", "", &FilterError{Key: key, Reason: "no attribute name", Err: ErrInvalidFilter}
 	}
-	if _, err := expression.Name(attr).BuildOperand(); err != nil {
-		return "", "", &FilterError{Key: key, Reason: "invalid attribute path: " + err.Error(), Err: ErrInvalidFilter}
-	}
 	return attr, op, nil
+}
+
+// keyAttrNames returns the test of the names that are always literal in a
+// table (see Name): its key attributes, those of its indexes, and its
+// version attribute. It returns nil when nothing is known.
+func keyAttrNames(s *tableSchema, version string) func(string) bool {
+	if s == nil && version == "" {
+		return nil
+	}
+	return func(name string) bool {
+		if name == version && version != "" {
+			return true
+		}
+		if s == nil {
+			return false
+		}
+		for _, f := range s.keys {
+			if f.Name == name {
+				return true
+			}
+		}
+		for _, ix := range s.indexes {
+			for _, f := range ix.Parts {
+				if f.Name == name {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // sortedKeys returns f's keys in order so the compiled expression never
@@ -164,18 +195,63 @@ func betweenValues(key string, v any) (lo, hi types.AttributeValue, err error) {
 	if avKind(lo) != avKind(hi) {
 		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds have different types (%s, %s)", avKind(lo), avKind(hi)), Err: ErrInvalidFilter}
 	}
+	if compareScalars(lo, hi) > 0 {
+		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds are reversed: %s is greater than %s (DynamoDB requires lo <= hi)", scalarString(lo), scalarString(hi)), Err: ErrInvalidFilter}
+	}
 	return lo, hi, nil
 }
 
+// compareScalars orders two values of one scalar type as DynamoDB does:
+// numbers as exact decimals, strings by their UTF-8 bytes, binaries by
+// their bytes.
+func compareScalars(a, b types.AttributeValue) int {
+	switch x := a.(type) {
+	case *types.AttributeValueMemberN:
+		y := b.(*types.AttributeValueMemberN)
+		rx, okx := parseDecimal(x.Value)
+		ry, oky := parseDecimal(y.Value)
+		if !okx || !oky {
+			return 0 // unparsable numbers were refused when marshalled
+		}
+		return rx.Cmp(ry)
+	case *types.AttributeValueMemberS:
+		return strings.Compare(x.Value, b.(*types.AttributeValueMemberS).Value)
+	case *types.AttributeValueMemberB:
+		return bytes.Compare(x.Value, b.(*types.AttributeValueMemberB).Value)
+	}
+	return 0
+}
+
+// scalarString shows a scalar bound in an error message.
+func scalarString(av types.AttributeValue) string {
+	switch x := av.(type) {
+	case *types.AttributeValueMemberN:
+		return x.Value
+	case *types.AttributeValueMemberS:
+		return strconv.Quote(x.Value)
+	case *types.AttributeValueMemberB:
+		return fmt.Sprintf("%x", x.Value)
+	}
+	return avKind(av)
+}
+
 // filterCondition compiles one "attr__op": value pair of a filter or write
-// condition.
-func filterCondition(key string, v any) (expression.ConditionBuilder, error) {
+// condition. attr is a document path, resolved with isKey's names literal.
+func filterCondition(key string, v any, isKey func(string) bool) (expression.ConditionBuilder, error) {
 	var none expression.ConditionBuilder
 	attr, op, err := splitFilterKey(key, filterOps)
 	if err != nil {
 		return none, err
 	}
-	name := expression.Name(attr)
+	p, err := resolvePath(attr, isKey)
+	if err != nil {
+		var ve *ValueError
+		if errors.As(err, &ve) {
+			return none, &FilterError{Key: key, Reason: ve.Reason, Err: ErrInvalidFilter}
+		}
+		return none, err
+	}
+	name := p.builder()
 	switch op {
 	case opNull:
 		b, ok := v.(bool)
@@ -259,9 +335,11 @@ func describeList(v any, l []any, ok bool) string {
 
 // buildCondition compiles filter conditions (each a Filter, a map[string]any,
 // an expression.ConditionBuilder or a pointer to one) into one condition:
-// every leaf ANDed, or ORed when matchAny. ok is false when there is no
-// condition at all. Errors are *FilterError or *ValueError.
-func buildCondition(conds []any, matchAny bool) (expression.ConditionBuilder, bool, error) {
+// every leaf ANDed, or ORed when matchAny. Filter keys are document paths,
+// with the names isKey reports (a table's key attributes, see
+// keyAttrNames) literal. ok is false when there is no condition at all.
+// Errors are *FilterError or *ValueError.
+func buildCondition(conds []any, matchAny bool, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
 	var leaves []expression.ConditionBuilder
 	var raw bool
 	for _, c := range conds {
@@ -294,7 +372,7 @@ func buildCondition(conds []any, matchAny bool) (expression.ConditionBuilder, bo
 			return expression.ConditionBuilder{}, false, &FilterError{Reason: fmt.Sprintf("a condition must be a dynamap.Filter or an expression.ConditionBuilder, got %T", c), Err: ErrInvalidFilter}
 		}
 		for _, k := range sortedKeys(f) {
-			cb, err := filterCondition(k, f[k])
+			cb, err := filterCondition(k, f[k], isKey)
 			if err != nil {
 				return expression.ConditionBuilder{}, false, err
 			}
