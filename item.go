@@ -226,6 +226,9 @@ func (it *Item) Remove(paths ...string) error {
 		}
 		if !p.nested() {
 			delete(data, p.top())
+			if _, had := it.orig[p.top()]; it.partial && !had && !slices.Contains(removals, p.top()) {
+				removals = append(removals, p.top()) // set, never loaded: may be stored
+			}
 			continue
 		}
 		top, changed, err := p.with(data, nil, true)
