@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -852,12 +853,16 @@ func (it *Item) PartialSave(ctx context.Context) error {
 
 // updateFits reports whether an update of sets SET and removes REMOVE
 // actions (and a version SET) can fit DynamoDB's limits, by an upper bound
-// of their cost: "#nnnnn = :nnnnn, " and "#nnnnn, ", one operator each.
+// of their cost: "#n = :n, " and "#n, ", one operator each, with
+// placeholder numbers as long as those of the update and its conditions
+// (at most one name and one value per action and per condition, and at
+// most 150 conditions) can be.
 func updateFits(sets, removes int, version bool) bool {
 	if version {
 		sets++
 	}
-	c := exprCost{bytes: 18*sets + 8*removes + len("SET  REMOVE "), ops: sets + removes + 1}
+	d := len(strconv.Itoa(2*(sets+removes) + 2*maxExprOperators))
+	c := exprCost{bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), ops: sets + removes + 1}
 	return c.fits()
 }
 

@@ -392,10 +392,13 @@ func TestOversizedFiltersAndReversedBetweenFailBeforeRequests(t *testing.T) {
 			_, err := tbl.UpdateItem(ctx, Key{"id": "a", "n": 1}, SetValue("x", 1), If(many))
 			return err
 		},
-		"tx check":         func() error { return TransactWrite(ctx, c, tbl.TxCheck(Key{"id": "a", "n": 1}, long)) },
-		"between numbers":  func() error { _, err := tbl.Scan(Filter{"x__between": []any{10, 9}}).Collect(ctx); return err },
-		"between decimals": func() error { _, err := tbl.Scan(Filter{"x__between": []Number{"1e2", "99.5"}}).Collect(ctx); return err },
-		"between strings":  func() error { _, err := tbl.Scan(Filter{"x__between": []string{"b", "a"}}).Collect(ctx); return err },
+		"tx check":        func() error { return TransactWrite(ctx, c, tbl.TxCheck(Key{"id": "a", "n": 1}, long)) },
+		"between numbers": func() error { _, err := tbl.Scan(Filter{"x__between": []any{10, 9}}).Collect(ctx); return err },
+		"between decimals": func() error {
+			_, err := tbl.Scan(Filter{"x__between": []Number{"1e2", "99.5"}}).Collect(ctx)
+			return err
+		},
+		"between strings": func() error { _, err := tbl.Scan(Filter{"x__between": []string{"b", "a"}}).Collect(ctx); return err },
 		"between bytes": func() error {
 			_, err := tbl.Scan(Filter{"x__between": [][]byte{{2}, {1, 9}}}).Collect(ctx)
 			return err
