@@ -18,9 +18,11 @@ import (
 //	dynamap.Filter{"age__gte": 21, "name__beginswith": "A", "email__null": false}
 //
 // The attribute is everything before the last "__" (so "a__b__eq" compares
-// the attribute "a__b"); a dotted path such as "address.city" reaches into
-// maps and "tags[0]" into lists. Conditions are ANDed unless MatchAny is
-// given.
+// the attribute "a__b"), and it is a document path (see Name): "address.city"
+// reaches into maps and "tags[0]" into lists, Name("a.b") + "__eq" compares
+// the top-level attribute named a.b, and a key attribute of the table or of
+// its indexes is always its literal name ("user.id__eq" on a table whose
+// hash key is user.id). Conditions are ANDed unless MatchAny is given.
 //
 // Key conditions (Query's key condition) accept eq, lt, lte, gt, gte,
 // beginswith and between. Filters and write conditions (Where, a Scan filter,
@@ -30,9 +32,13 @@ import (
 // Values are Go values as Item.Set takes them (strings, any integer or float,
 // Number, []byte, bool, StringSet, NumberSet, BinarySet, lists, maps). between
 // takes exactly two values ([]any{lo, hi}, []int{lo, hi}, [2]string{...});
-// in takes 1 to 100 values in a slice or array. An unknown operator or a
-// malformed value is a *FilterError (or a *ValueError for a value that cannot
-// be stored) returned before any request.
+// in takes 1 to 100 values in a slice or array. between's bounds must be in
+// order (lo <= hi: numbers compared as exact decimals, strings by their UTF-8
+// bytes, binaries by their bytes), as DynamoDB requires. An unknown
+// operator, a malformed value or path, reversed between bounds, or a
+// compiled expression over DynamoDB's limits (4 KB, 300 operators and
+// functions) is a *FilterError (or a *ValueError for a value that cannot be
+// stored) returned before any request.
 type Filter map[string]any
 
 // Filter operators.

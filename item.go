@@ -167,7 +167,10 @@ func (it *Item) GetBool(path string) (b bool, ok bool) {
 // bool, nil (NULL), []any, map[string]any, StringSet, NumberSet, BinarySet,
 // map[T]struct{} (a set), or a struct (a map). A value that cannot be
 // stored, a malformed path, or a path that steps into a value that is not a
-// map or list returns a *ValueError and leaves the item unchanged.
+// map or list returns a *ValueError and leaves the item unchanged. On a
+// partial item, a path into an attribute it did not load creates that
+// attribute, which PartialSave then requires to be absent, as for any
+// attribute it adds.
 func (it *Item) Set(path string, v any) error {
 	p, err := it.path(path)
 	if err != nil {
@@ -343,7 +346,8 @@ func (it *Item) Decode(v any) error {
 // Save writes the whole item with PutItem.
 //
 // A clean item (one loaded, saved or marked clean, and not changed since)
-// sends nothing, as boto's save: writing it back would only risk replacing
+// sends nothing and returns nil, as boto's save (Expected conditions are
+// not evaluated then): writing it back would only risk replacing
 // attributes another writer added since it was loaded. A new (never loaded)
 // item, or any item with Overwrite, is always written.
 //
