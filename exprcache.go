@@ -109,7 +109,7 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	if hasUpd {
 		b = b.WithUpdate(upd)
 	}
-	if cond, _ := combineConditions(conds, &writeConfig{}); cond != nil {
+	if cond, _ := combineConditions(conds, &writeConfig{}, nil); cond != nil {
 		b = b.WithCondition(*cond)
 	}
 	return b.Build()

@@ -1,9 +1,12 @@
 package dynamap
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -15,9 +18,11 @@ import (
 //	dynamap.Filter{"age__gte": 21, "name__beginswith": "A", "email__null": false}
 //
 // The attribute is everything before the last "__" (so "a__b__eq" compares
-// the attribute "a__b"); a dotted path such as "address.city" reaches into
-// maps and "tags[0]" into lists. Conditions are ANDed unless MatchAny is
-// given.
+// the attribute "a__b"), and it is a document path (see Name): "address.city"
+// reaches into maps and "tags[0]" into lists, Name("a.b") + "__eq" compares
+// the top-level attribute named a.b, and a key attribute of the table or of
+// its indexes is always its literal name ("user.id__eq" on a table whose
+// hash key is user.id). Conditions are ANDed unless MatchAny is given.
 //
 // Key conditions (Query's key condition) accept eq, lt, lte, gt, gte,
 // beginswith and between. Filters and write conditions (Where, a Scan filter,
@@ -27,9 +32,13 @@ import (
 // Values are Go values as Item.Set takes them (strings, any integer or float,
 // Number, []byte, bool, StringSet, NumberSet, BinarySet, lists, maps). between
 // takes exactly two values ([]any{lo, hi}, []int{lo, hi}, [2]string{...});
-// in takes 1 to 100 values in a slice or array. An unknown operator or a
-// malformed value is a *FilterError (or a *ValueError for a value that cannot
-// be stored) returned before any request.
+// in takes 1 to 100 values in a slice or array. between's bounds must be in
+// order (lo <= hi: numbers compared as exact decimals, strings by their UTF-8
+// bytes, binaries by their bytes), as DynamoDB requires. An unknown
+// operator, a malformed value or path, reversed between bounds, or a
+// compiled expression over DynamoDB's limits (4 KB, 300 operators and
+// functions) is a *FilterError (or a *ValueError for a value that cannot be
+// stored) returned before any request.
 type Filter map[string]any
 
 // Filter operators.
@@ -57,7 +66,8 @@ var (
 )
 
 // splitFilterKey splits "attr__op" at the last "__" and checks that op is one
-// of ops and attr is a valid attribute path.
+// of ops and attr is not empty. The attribute is resolved by the caller
+// (filterCondition as a path, key conditions as a literal key name).
 func splitFilterKey(key string, ops []string) (attr, op string, err error) {
 	i := strings.LastIndex(key, "__")
 	if i < 0 {
@@ -70,10 +80,37 @@ func splitFilterKey(key string, ops []string) (attr, op string, err error) {
 	if attr == "" {
 		return "", "", &FilterError{Key: key, Reason: "no attribute name", Err: ErrInvalidFilter}
 	}
-	if _, err := expression.Name(attr).BuildOperand(); err != nil {
-		return "", "", &FilterError{Key: key, Reason: "invalid attribute path: " + err.Error(), Err: ErrInvalidFilter}
-	}
 	return attr, op, nil
+}
+
+// keyAttrNames returns the test of the names that are always literal in a
+// table (see Name): its key attributes, those of its indexes, and its
+// version attribute. It returns nil when nothing is known.
+func keyAttrNames(s *tableSchema, version string) func(string) bool {
+	if s == nil && version == "" {
+		return nil
+	}
+	return func(name string) bool {
+		if name == version && version != "" {
+			return true
+		}
+		if s == nil {
+			return false
+		}
+		for _, f := range s.keys {
+			if f.Name == name {
+				return true
+			}
+		}
+		for _, ix := range s.indexes {
+			for _, f := range ix.Parts {
+				if f.Name == name {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // sortedKeys returns f's keys in order so the compiled expression never
@@ -164,18 +201,63 @@ func betweenValues(key string, v any) (lo, hi types.AttributeValue, err error) {
 	if avKind(lo) != avKind(hi) {
 		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds have different types (%s, %s)", avKind(lo), avKind(hi)), Err: ErrInvalidFilter}
 	}
+	if compareScalars(lo, hi) > 0 {
+		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds are reversed: %s is greater than %s (DynamoDB requires lo <= hi)", scalarString(lo), scalarString(hi)), Err: ErrInvalidFilter}
+	}
 	return lo, hi, nil
 }
 
+// compareScalars orders two values of one scalar type as DynamoDB does:
+// numbers as exact decimals, strings by their UTF-8 bytes, binaries by
+// their bytes.
+func compareScalars(a, b types.AttributeValue) int {
+	switch x := a.(type) {
+	case *types.AttributeValueMemberN:
+		y := b.(*types.AttributeValueMemberN)
+		rx, okx := parseDecimal(x.Value)
+		ry, oky := parseDecimal(y.Value)
+		if !okx || !oky {
+			return 0 // unparsable numbers were refused when marshalled
+		}
+		return rx.Cmp(ry)
+	case *types.AttributeValueMemberS:
+		return strings.Compare(x.Value, b.(*types.AttributeValueMemberS).Value)
+	case *types.AttributeValueMemberB:
+		return bytes.Compare(x.Value, b.(*types.AttributeValueMemberB).Value)
+	}
+	return 0
+}
+
+// scalarString shows a scalar bound in an error message.
+func scalarString(av types.AttributeValue) string {
+	switch x := av.(type) {
+	case *types.AttributeValueMemberN:
+		return x.Value
+	case *types.AttributeValueMemberS:
+		return strconv.Quote(x.Value)
+	case *types.AttributeValueMemberB:
+		return fmt.Sprintf("%x", x.Value)
+	}
+	return avKind(av)
+}
+
 // filterCondition compiles one "attr__op": value pair of a filter or write
-// condition.
-func filterCondition(key string, v any) (expression.ConditionBuilder, error) {
+// condition. attr is a document path, resolved with isKey's names literal.
+func filterCondition(key string, v any, isKey func(string) bool) (expression.ConditionBuilder, error) {
 	var none expression.ConditionBuilder
 	attr, op, err := splitFilterKey(key, filterOps)
 	if err != nil {
 		return none, err
 	}
-	name := expression.Name(attr)
+	p, err := resolvePath(attr, isKey)
+	if err != nil {
+		var ve *ValueError
+		if errors.As(err, &ve) {
+			return none, &FilterError{Key: key, Reason: ve.Reason, Err: ErrInvalidFilter}
+		}
+		return none, err
+	}
+	name := p.builder()
 	switch op {
 	case opNull:
 		b, ok := v.(bool)
@@ -259,9 +341,11 @@ func describeList(v any, l []any, ok bool) string {
 
 // buildCondition compiles filter conditions (each a Filter, a map[string]any,
 // an expression.ConditionBuilder or a pointer to one) into one condition:
-// every leaf ANDed, or ORed when matchAny. ok is false when there is no
-// condition at all. Errors are *FilterError or *ValueError.
-func buildCondition(conds []any, matchAny bool) (expression.ConditionBuilder, bool, error) {
+// every leaf ANDed, or ORed when matchAny. Filter keys are document paths,
+// with the names isKey reports (a table's key attributes, see
+// keyAttrNames) literal. ok is false when there is no condition at all.
+// Errors are *FilterError or *ValueError.
+func buildCondition(conds []any, matchAny bool, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
 	var leaves []expression.ConditionBuilder
 	var raw bool
 	for _, c := range conds {
@@ -294,7 +378,7 @@ func buildCondition(conds []any, matchAny bool) (expression.ConditionBuilder, bo
 			return expression.ConditionBuilder{}, false, &FilterError{Reason: fmt.Sprintf("a condition must be a dynamap.Filter or an expression.ConditionBuilder, got %T", c), Err: ErrInvalidFilter}
 		}
 		for _, k := range sortedKeys(f) {
-			cb, err := filterCondition(k, f[k])
+			cb, err := filterCondition(k, f[k], isKey)
 			if err != nil {
 				return expression.ConditionBuilder{}, false, err
 			}

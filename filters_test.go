@@ -50,7 +50,7 @@ func avString(av types.AttributeValue) string {
 
 func compileFilter(t *testing.T, matchAny bool, conds ...any) string {
 	t.Helper()
-	cb, ok, err := buildCondition(conds, matchAny)
+	cb, ok, err := buildCondition(conds, matchAny, nil)
 	require.NoError(t, err)
 	require.True(t, ok)
 	e, err := expression.NewBuilder().WithFilter(cb).Build()
@@ -107,12 +107,12 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 	assert.Equal(t, "(a = 1) OR (size > 10)", compileFilter(t, true, map[string]any{"a__eq": 1}, &raw))
 	assert.Equal(t, "size > 10", compileFilter(t, false, nil, raw, Filter{}))
 	// The placeholder string is identical run to run, not only the rendering.
-	cb, _, err := buildCondition([]any{f}, false)
+	cb, _, err := buildCondition([]any{f}, false, nil)
 	require.NoError(t, err)
 	e1, err := expression.NewBuilder().WithFilter(cb).Build()
 	require.NoError(t, err)
 	for range 20 {
-		cb, _, err := buildCondition([]any{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, false)
+		cb, _, err := buildCondition([]any{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, false, nil)
 		require.NoError(t, err)
 		e2, err := expression.NewBuilder().WithFilter(cb).Build()
 		require.NoError(t, err)
@@ -123,10 +123,10 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 
 func TestFilterEmpty(t *testing.T) {
 	t.Parallel()
-	_, ok, err := buildCondition(nil, false)
+	_, ok, err := buildCondition(nil, false, nil)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	_, ok, err = buildCondition([]any{Filter{}, nil, map[string]any{}}, true)
+	_, ok, err = buildCondition([]any{Filter{}, nil, map[string]any{}}, true, nil)
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
@@ -161,7 +161,7 @@ func TestFilterErrors(t *testing.T) {
 		{42, "", ErrInvalidFilter},
 	}
 	for _, c := range cases {
-		_, _, err := buildCondition([]any{c.cond}, false)
+		_, _, err := buildCondition([]any{c.cond}, false, nil)
 		require.Error(t, err, "%v", c.cond)
 		assert.ErrorIs(t, err, c.want, "%v", c.cond)
 		var fe *FilterError
@@ -169,12 +169,12 @@ func TestFilterErrors(t *testing.T) {
 		assert.Equal(t, c.key, fe.Key)
 	}
 	// Values that cannot be stored are *ValueError naming the key.
-	_, _, err := buildCondition([]any{Filter{"x__eq": make(chan int)}}, false)
+	_, _, err := buildCondition([]any{Filter{"x__eq": make(chan int)}}, false, nil)
 	var ve *ValueError
 	require.ErrorAs(t, err, &ve)
 	assert.ErrorIs(t, err, ErrInvalidValue)
 	assert.Contains(t, ve.Attribute, "x__eq")
-	_, _, err = buildCondition([]any{Filter{"x__in": []any{1, StringSet{}}}}, false)
+	_, _, err = buildCondition([]any{Filter{"x__in": []any{1, StringSet{}}}}, false, nil)
 	require.ErrorAs(t, err, &ve)
 	// 100 values is DynamoDB's limit and fine.
 	assert.Contains(t, compileFilter(t, false, Filter{"x__in": make([]int, 100)}), "x IN (0, 0")
@@ -289,7 +289,7 @@ func FuzzFilter(f *testing.F) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 		}
-		cb, ok, err := buildCondition([]any{Filter{key: v}}, kind%2 == 0)
+		cb, ok, err := buildCondition([]any{Filter{key: v}}, kind%2 == 0, nil)
 		check(err)
 		if err == nil && ok {
 			if _, err := expression.NewBuilder().WithFilter(cb).Build(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,6 +30,9 @@ type Item struct {
 	// or saved): the first change copies it, so reads that never change
 	// their items pay for no copy.
 	shared bool
+	// removals are top-level attributes a partial item did not load and
+	// Remove was asked to remove: the next PartialSave REMOVEs them.
+	removals []string
 }
 
 // unshare gives data and orig maps of their own before either changes.
@@ -67,81 +72,192 @@ func ItemFrom(t *Table, data any) (*Item, error) {
 // Table returns the table the item belongs to.
 func (it *Item) Table() *Table { return it.table }
 
-// Get returns the value of the named attribute as a Go value: string,
-// Number, []byte, bool, nil (NULL), []any, map[string]any, StringSet,
-// NumberSet or BinarySet. It returns nil when the attribute is absent (use
-// Has to tell absent from NULL).
-func (it *Item) Get(name string) any {
-	av, ok := it.data[name]
+// Get returns the value at path as a Go value: string, Number, []byte,
+// bool, nil (NULL), []any, map[string]any, StringSet, NumberSet or
+// BinarySet. path is a document path ("address.city", "tags[0]"; Name
+// quotes a literal name such as "`a.b`"; key attributes are always literal,
+// see Name). It returns nil when nothing is there (use Has to tell absent
+// from NULL) or path is malformed.
+func (it *Item) Get(path string) any {
+	av, ok := it.lookup(path)
 	if !ok {
 		return nil
 	}
 	return unmarshalValue(av)
 }
 
-// GetString returns the named attribute if it is a string; ok is false when
-// it is absent or of another type.
-func (it *Item) GetString(name string) (s string, ok bool) {
-	v, ok := it.data[name].(*types.AttributeValueMemberS)
+// lookup returns the value at path, if there is one.
+func (it *Item) lookup(path string) (types.AttributeValue, bool) {
+	if av, ok := it.data[path]; ok && it.literal(path) {
+		return av, true
+	}
+	p, err := it.path(path)
+	if err != nil {
+		return nil, false
+	}
+	return p.get(it.data)
+}
+
+// literal reports whether s names a top-level attribute as it is: a plain
+// name (no ".", "[", "]" or "`") or a key attribute of the table.
+func (it *Item) literal(s string) bool {
+	if !strings.ContainsAny(s, ".[]`") {
+		return true
+	}
+	isKey := it.keyNames()
+	return isKey != nil && isKey(s)
+}
+
+// path resolves s by the names-and-paths rule, with the table's key
+// attributes (as far as its schema is known, without I/O) literal.
+func (it *Item) path(s string) (attrPath, error) {
+	return resolvePath(s, it.keyNames())
+}
+
+// keyNames returns the literal-name test of the item's table, nil when its
+// schema is not known yet.
+func (it *Item) keyNames() func(string) bool {
+	if it.table == nil {
+		return nil
+	}
+	return keyAttrNames(it.table.knownSchema(), it.table.version)
+}
+
+// GetString returns the value at path (see Get) if it is a string; ok is
+// false when it is absent or of another type.
+func (it *Item) GetString(path string) (s string, ok bool) {
+	av, _ := it.lookup(path)
+	v, ok := av.(*types.AttributeValueMemberS)
 	if !ok {
 		return "", false
 	}
 	return v.Value, true
 }
 
-// GetNumber returns the named attribute if it is a number; ok is false when
-// it is absent or of another type.
-func (it *Item) GetNumber(name string) (n Number, ok bool) {
-	v, ok := it.data[name].(*types.AttributeValueMemberN)
+// GetNumber returns the value at path (see Get) if it is a number; ok is
+// false when it is absent or of another type.
+func (it *Item) GetNumber(path string) (n Number, ok bool) {
+	av, _ := it.lookup(path)
+	v, ok := av.(*types.AttributeValueMemberN)
 	if !ok {
 		return "", false
 	}
 	return Number(v.Value), true
 }
 
-// GetBool returns the named attribute if it is a boolean; ok is false when
-// it is absent or of another type.
-func (it *Item) GetBool(name string) (b bool, ok bool) {
-	v, ok := it.data[name].(*types.AttributeValueMemberBOOL)
+// GetBool returns the value at path (see Get) if it is a boolean; ok is
+// false when it is absent or of another type.
+func (it *Item) GetBool(path string) (b bool, ok bool) {
+	av, _ := it.lookup(path)
+	v, ok := av.(*types.AttributeValueMemberBOOL)
 	if !ok {
 		return false, false
 	}
 	return v.Value, true
 }
 
-// Set stores v under name. v may be any value dynamap can store: a string,
-// any Go integer or float, Number, []byte, bool, nil (NULL), []any,
-// map[string]any, StringSet, NumberSet, BinarySet, map[T]struct{} (a set),
-// or a struct (a map). A value that cannot be stored returns a *ValueError
-// and leaves the item unchanged.
-func (it *Item) Set(name string, v any) error {
-	if name == "" {
-		return &ValueError{Reason: "empty attribute name"}
+// Set stores v at path, a document path (see Get): "address.city" sets the
+// key city of the map attribute address (creating the map when address is
+// absent), "tags[1]" the second element of the list tags (an index past the
+// end appends), and Name("a.b") the top-level attribute named a.b. Maps and
+// lists along the path are copied, never modified, so nothing the item
+// shares with its loaded values, another item or the caller changes; the
+// next PartialSave SETs the whole top-level attribute. v may be any value
+// dynamap can store: a string, any Go integer or float, Number, []byte,
+// bool, nil (NULL), []any, map[string]any, StringSet, NumberSet, BinarySet,
+// map[T]struct{} (a set), or a struct (a map). A value that cannot be
+// stored, a malformed path, or a path that steps into a value that is not a
+// map or list returns a *ValueError and leaves the item unchanged. On a
+// partial item, a path into an attribute it did not load creates that
+// attribute, which PartialSave then requires to be absent, as for any
+// attribute it adds.
+func (it *Item) Set(path string, v any) error {
+	p, err := it.path(path)
+	if err != nil {
+		return err
 	}
 	av, err := marshalValue(v)
 	if err != nil {
-		return prefixAttr(err, name)
+		return prefixAttr(err, path)
+	}
+	top := av
+	if p.nested() {
+		if top, _, err = p.with(it.data, av, false); err != nil {
+			return err
+		}
 	}
 	if it.data == nil {
 		it.data = map[string]types.AttributeValue{}
 	}
 	it.unshare()
-	it.data[name] = av
+	it.data[p.top()] = top
+	it.dropRemovals(p.top())
 	return nil
 }
 
-// Remove deletes the named attributes from the item; absent names are
-// ignored. The next Save or PartialSave removes them from DynamoDB.
-func (it *Item) Remove(names ...string) {
-	it.unshare()
-	for _, name := range names {
-		delete(it.data, name)
+// Remove deletes the values at paths (see Set for paths) from the item; the
+// next Save or PartialSave removes them from DynamoDB. A path that holds
+// nothing is ignored, except on a partial item (one read with Attributes or
+// from an index that does not project every attribute): there, removing a
+// top-level attribute the item did not load is recorded, and the next
+// PartialSave sends REMOVE for it unconditionally (its stored value was
+// never known, so it cannot be compared), as RemoveAttributes would; a
+// nested path into an attribute a partial item did not load is a
+// *ValueError. A malformed path is a *ValueError. On an error nothing is
+// removed.
+func (it *Item) Remove(paths ...string) error {
+	// Edits go to a copy, installed when every path succeeded.
+	data := cloneAVMap(it.data)
+	if data == nil {
+		data = map[string]types.AttributeValue{}
+	}
+	removals := slices.Clone(it.removals)
+	for _, s := range paths {
+		p, err := it.path(s)
+		if err != nil {
+			return err
+		}
+		if _, ok := data[p.top()]; !ok {
+			_, had := it.orig[p.top()]
+			switch {
+			case !it.partial || had:
+			case p.nested():
+				return &ValueError{Attribute: s, Reason: fmt.Sprintf("the partial item did not load %q: remove the whole attribute, or use Table.RemoveAttributes", p.top())}
+			case !slices.Contains(removals, p.top()):
+				removals = append(removals, p.top())
+			}
+			continue
+		}
+		if !p.nested() {
+			delete(data, p.top())
+			if _, had := it.orig[p.top()]; it.partial && !had && !slices.Contains(removals, p.top()) {
+				removals = append(removals, p.top()) // set, never loaded: may be stored
+			}
+			continue
+		}
+		top, changed, err := p.with(data, nil, true)
+		if err != nil {
+			return err
+		}
+		if changed {
+			data[p.top()] = top
+		}
+	}
+	it.data, it.shared, it.removals = data, false, removals
+	return nil
+}
+
+// dropRemovals forgets a recorded removal of name (Set replaced it).
+func (it *Item) dropRemovals(name string) {
+	if i := slices.Index(it.removals, name); i >= 0 {
+		it.removals = slices.Delete(it.removals, i, i+1)
 	}
 }
 
-// Has reports whether the item holds the named attribute (NULL counts).
-func (it *Item) Has(name string) bool {
-	_, ok := it.data[name]
+// Has reports whether the item holds a value at path (see Get; NULL
+// counts).
+func (it *Item) Has(path string) bool {
+	_, ok := it.lookup(path)
 	return ok
 }
 
@@ -198,7 +314,7 @@ func (it *Item) NeedsSave() bool {
 	if it.orig == nil {
 		return len(it.data) > 0
 	}
-	return !equalAVMap(it.data, it.orig)
+	return len(it.removals) > 0 || !equalAVMap(it.data, it.orig)
 }
 
 // MarkClean makes the item's current values the ones it is considered
@@ -210,6 +326,7 @@ func (it *Item) MarkClean() {
 	}
 	it.orig, it.shared = it.data, true
 	it.partial = false
+	it.removals = nil
 }
 
 // Loaded reports whether the item was read from DynamoDB (or saved, or
@@ -229,24 +346,42 @@ func (it *Item) Decode(v any) error {
 	return nil
 }
 
-// Save writes the whole item with PutItem. By default it is conditional, as
-// boto's save: every attribute the item was loaded with must still hold its
-// loaded value and every attribute added since must still be absent; a new
-// (never loaded) item must not exist yet (no item with its hash key). When a
-// condition fails nothing is written and the error is
-// ErrConditionalCheckFailed. Save(ctx, Overwrite()) writes unconditionally.
-// Expected adds conditions of the caller's own. DynamoDB cannot express
-// "no other attributes", so an attribute someone else added that the item
-// never held is replaced away by Save; WithVersion (or PartialSave, which
-// leaves other attributes alone) closes that gap.
+// Save writes the whole item with PutItem.
 //
-// On a table WithVersion, Save also requires the stored version to be the
-// loaded one (absent for a new item) and writes version+1 (1 for a new
-// item); with Overwrite the version is not checked, and the written version
-// is the loaded one (or, for a new item, the one its data holds) plus 1.
-// An item loaded with Attributes (a projection) cannot be saved without
-// Overwrite, since that would drop the attributes not loaded: use
-// PartialSave. After a successful Save the item is clean.
+// A clean item (one loaded, saved or marked clean, and not changed since)
+// sends nothing and returns nil, as boto's save (Expected conditions are
+// not evaluated then): writing it back would only risk replacing
+// attributes another writer added since it was loaded. A new (never loaded)
+// item, or any item with Overwrite, is always written.
+//
+// By default Save is conditional (optimistic): every attribute the item was
+// loaded with must still hold its loaded value and every attribute added
+// since must still be absent; a new item must not exist yet (no item with
+// its hash key). When a condition fails nothing is written and the error is
+// ErrConditionalCheckFailed. Save(ctx, Overwrite()) writes unconditionally.
+// Expected adds conditions of the caller's own.
+//
+// DynamoDB limits a condition to 4 KB and 300 operators, about 150
+// attributes. The condition holds the key, then every changed, removed and
+// added attribute, then as many unchanged ones as fit; when some do not fit
+// (wide items), Save first reads the item with one consistent GetItem and
+// checks those against their loaded values (failing with
+// ErrConditionalCheckFailed before any write), then sends the conditional
+// PutItem. A change by another writer to one of those attributes in the
+// milliseconds between the read and the write is not detected: on a table
+// WithVersion, where the version alone is the condition, there is no such
+// window and no read. DynamoDB cannot express "no other attributes", so an
+// attribute someone else added that the item never held is replaced away by
+// Save; WithVersion (or PartialSave, which leaves other attributes alone)
+// closes that gap.
+//
+// On a table WithVersion, Save requires the stored version to be the loaded
+// one (absent for a new item) instead of comparing attributes, and writes
+// version+1 (1 for a new item); with Overwrite the version is not checked,
+// and the written version is the loaded one (or, for a new item, the one
+// its data holds) plus 1. An item loaded with Attributes (a projection)
+// cannot be saved without Overwrite, since that would drop the attributes
+// not loaded: use PartialSave. After a successful Save the item is clean.
 func (it *Item) Save(ctx context.Context, opts ...PutOption) error {
 	cfg := &writeConfig{}
 	for _, o := range opts {
@@ -265,27 +400,151 @@ func (it *Item) save(ctx context.Context, cfg *writeConfig) error {
 	if it.partial && !cfg.overwrite {
 		return &ValueError{Reason: "item was loaded with a projection (Attributes); Save would drop the attributes not loaded: use PartialSave or Save with Overwrite"}
 	}
+	if it.orig != nil && !cfg.overwrite && !it.NeedsSave() {
+		return nil
+	}
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return err
 	}
-	in, err := it.putInput(s, cfg)
+	return it.put(ctx, s, cfg, false)
+}
+
+// put sends the item's PutItem (Save's, or PartialSave's fallback when
+// keepOthers: then the item is read first, and attributes another writer
+// added since it was loaded are kept in what is written).
+func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepOthers bool) error {
+	t := it.table
+	in, checks, err := it.putInput(s, cfg)
 	if err != nil {
 		return err
+	}
+	if len(checks) > 0 || keepOthers {
+		key, err := t.itemKey(s.keys, in.Item) // the conditions apply to the item the put replaces
+		if err != nil {
+			return err
+		}
+		stored, err := t.verifyStored(ctx, key, checks)
+		if err != nil {
+			return err
+		}
+		if keepOthers {
+			for name, av := range stored {
+				if _, had := it.orig[name]; !had {
+					if _, ok := in.Item[name]; !ok {
+						in.Item[name] = av
+					}
+				}
+			}
+		}
 	}
 	if _, err := t.c.API().PutItem(ctx, in); err != nil {
 		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
 	}
-	it.data, it.orig, it.shared = in.Item, in.Item, true
-	it.partial = false
+	it.putDone(in.Item)
 	return nil
 }
 
+// putDone makes item, just written whole, the item's clean state.
+func (it *Item) putDone(item map[string]types.AttributeValue) {
+	it.data, it.orig, it.shared = item, item, true
+	it.partial = false
+	it.removals = nil
+}
+
+// condTerm is one optimistic condition on a top-level attribute: it holds
+// want, or is absent when want is nil.
+type condTerm struct {
+	name string
+	want types.AttributeValue
+}
+
+func (c condTerm) builder() expression.ConditionBuilder {
+	if c.want == nil {
+		return expression.AttributeNotExists(expression.NameNoDotSplit(c.name))
+	}
+	return expression.NameNoDotSplit(c.name).Equal(expression.Value(c.want))
+}
+
+// cost is an upper bound of what the term adds to a condition of fewer than
+// 100,000 placeholders: "(#nnnnn = :nnnnn) AND " or
+// "(attribute_not_exists (#nnnnn)) AND ", two operators either way.
+func (c condTerm) cost() exprCost {
+	if c.want == nil {
+		return exprCost{bytes: 38, ops: 2}
+	}
+	return exprCost{bytes: 24, ops: 2}
+}
+
+// fixedCondCost is an upper bound of what one of dynamap's own conditions
+// (a version equality, attribute_not_exists of the hash key) costs.
+var fixedCondCost = exprCost{bytes: 40, ops: 2}
+
+// termsThatFit returns how many of terms, in order, fit in one condition
+// beside conditions costing fixed.
+func termsThatFit(fixed exprCost, terms []condTerm) int {
+	used := fixed
+	for i, c := range terms {
+		tc := c.cost()
+		if used.bytes+tc.bytes > maxExprBytes || used.ops+tc.ops > maxExprOperators {
+			return i
+		}
+		used.bytes += tc.bytes
+		used.ops += tc.ops
+	}
+	return len(terms)
+}
+
+// saveTerms returns Save's optimistic conditions for a loaded item, most
+// important first: the key, then changed, removed and added attributes,
+// then unchanged ones. The version attribute is left out.
+func saveTerms(s *tableSchema, version string, orig, data map[string]types.AttributeValue) []condTerm {
+	terms := make([]condTerm, 0, len(orig)+len(data))
+	isKey := func(name string) bool {
+		return slices.ContainsFunc(s.keys, func(f KeyField) bool { return f.Name == name })
+	}
+	for _, f := range s.keys {
+		if v, ok := orig[f.Name]; ok {
+			terms = append(terms, condTerm{f.Name, v})
+		}
+	}
+	var changed, removed, added, same []string
+	for _, name := range sortedAVNames(orig) {
+		if isKey(name) || name == version {
+			continue
+		}
+		switch v, ok := data[name]; {
+		case !ok:
+			removed = append(removed, name)
+		case !equalAV(v, orig[name]):
+			changed = append(changed, name)
+		default:
+			same = append(same, name)
+		}
+	}
+	for _, name := range sortedAVNames(data) {
+		if _, had := orig[name]; !had && name != version {
+			added = append(added, name)
+		}
+	}
+	for _, name := range slices.Concat(changed, removed) {
+		terms = append(terms, condTerm{name, orig[name]})
+	}
+	for _, name := range added {
+		terms = append(terms, condTerm{name, nil})
+	}
+	for _, name := range same {
+		terms = append(terms, condTerm{name, orig[name]})
+	}
+	return terms
+}
+
 // putInput builds the PutItem of the whole item with Save's conditions and
-// version bump; Save and TxPut share it.
-func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInput, error) {
+// version bump; Save and TxPut share it. checks are the optimistic
+// conditions that did not fit in the condition expression: verifyStored
+// must check them before the put is sent.
+func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItemInput, checks []condTerm, err error) {
 	t := it.table
-	var err error
 	data := it.data
 	if t.version != "" {
 		data = cloneAVMap(data) // the version is written into the copy
@@ -293,22 +552,16 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInp
 	if data == nil {
 		data = map[string]types.AttributeValue{}
 	}
-	var conds []expression.ConditionBuilder
+	var own []expression.ConditionBuilder
+	var terms []condTerm
 	if !cfg.overwrite {
-		if it.orig == nil {
-			conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
-		} else {
-			for _, name := range sortedAVNames(it.orig) {
-				if name == t.version {
-					continue
-				}
-				conds = append(conds, expression.NameNoDotSplit(name).Equal(expression.Value(it.orig[name])))
-			}
-			for _, name := range sortedAVNames(data) {
-				if _, had := it.orig[name]; !had && name != t.version {
-					conds = append(conds, expression.AttributeNotExists(expression.NameNoDotSplit(name)))
-				}
-			}
+		switch {
+		case it.orig == nil:
+			own = append(own, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
+		case t.version != "":
+			own = append(own, versionCondition(t.version, it.orig[t.version]))
+		default:
+			terms = saveTerms(s, t.version, it.orig, data)
 		}
 	}
 	if t.version != "" {
@@ -316,57 +569,141 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (*dynamodb.PutItemInp
 		switch {
 		case it.orig != nil:
 			next, err = nextVersion(t.version, it.orig[t.version])
-			if err == nil && !cfg.overwrite {
-				conds = append(conds, versionCondition(t.version, it.orig[t.version]))
-			}
 		case cfg.overwrite:
 			next, err = nextVersion(t.version, data[t.version])
 		default:
 			next = numAV("1")
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		data[t.version] = next
 	}
 	if err := t.checkItem(s, data); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cond, err := combineConditions(conds, cfg)
+	expr, has, checks, err := fitCondition(own, terms, cfg, keyAttrNames(s, t.version))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	in := &dynamodb.PutItemInput{TableName: &t.name, Item: data}
-	if cond != nil {
-		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
-		if err != nil {
-			return nil, &ValueError{Reason: "cannot build condition", Err: err}
-		}
+	in = &dynamodb.PutItemInput{TableName: &t.name, Item: data}
+	if has {
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
 	}
-	return in, nil
+	return in, checks, nil
+}
+
+// fitCondition builds the condition of a write: own (the call's own
+// conditions) and the caller's Expected filters always, and as many of
+// terms, in order, as DynamoDB's limits let in; rest are the terms left
+// out. A condition whose required part alone exceeds the limits is a
+// *FilterError wrapping ErrInvalidFilter.
+func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writeConfig, isKey func(string) bool) (expr expression.Expression, has bool, rest []condTerm, err error) {
+	required := slices.Clone(own)
+	fixed := exprCost{bytes: fixedCondCost.bytes * len(own), ops: fixedCondCost.ops * len(own)}
+	if len(cfg.expected) > 0 {
+		user, ok, err := buildCondition(cfg.expected, cfg.matchAny, isKey)
+		if err != nil {
+			return expr, false, nil, err
+		}
+		if ok {
+			required = append(required, user)
+			if len(terms) > 0 {
+				ue, err := buildExpr(expression.NewBuilder().WithCondition(user))
+				if err != nil {
+					return expr, false, nil, err
+				}
+				c := measureExpr(*ue.Condition())
+				fixed.bytes += c.bytes + len("() AND ")
+				fixed.ops += c.ops + 1
+			}
+		}
+	}
+	k := termsThatFit(fixed, terms)
+	for {
+		conds := slices.Clone(required)
+		for _, c := range terms[:k] {
+			conds = append(conds, c.builder())
+		}
+		cond, _ := combineConditions(conds, &writeConfig{}, nil)
+		if cond == nil {
+			return expr, false, terms, nil
+		}
+		expr, err = expression.NewBuilder().WithCondition(*cond).Build()
+		if err != nil {
+			return expr, false, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		}
+		reason := exprOverLimit("condition", expr.Condition())
+		if reason == "" {
+			return expr, true, terms[k:], nil
+		}
+		if k == 0 {
+			return expr, false, nil, &FilterError{Reason: reason, Err: ErrInvalidFilter}
+		}
+		k -= k/10 + 1 // the estimate was short: leave more to the read
+	}
+}
+
+// verifyStored reads the stored item with one consistent GetItem and checks
+// that each of checks still holds (an attribute its loaded value, or absent).
+// A difference, or an item gone, is ErrConditionalCheckFailed. It returns
+// the stored item.
+func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm) (map[string]types.AttributeValue, error) {
+	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)})
+	if err != nil {
+		return nil, fmt.Errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
+	}
+	if len(out.Item) == 0 {
+		return nil, fmt.Errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
+	}
+	for _, c := range checks {
+		got, ok := out.Item[c.name]
+		switch {
+		case c.want == nil && ok:
+			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.name)
+		case c.want != nil && (!ok || !equalAV(got, c.want)):
+			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.name)
+		}
+	}
+	return out.Item, nil
 }
 
 // PartialSave writes only what changed since the item was loaded, with one
-// UpdateItem: SET for changed and added attributes, REMOVE for removed ones.
-// It is conditioned on exactly those attributes still holding their loaded
-// values (still being absent, for ones added), so concurrent changes to
-// other attributes are kept, and colliding ones fail with
-// ErrConditionalCheckFailed, writing nothing. A clean item sends nothing.
-// Key attributes cannot be changed (a *KeyError before any request). A new
-// item writes all its attributes, each conditioned on being absent.
+// UpdateItem: SET for changed and added top-level attributes (a change
+// made with Set at a nested path SETs its whole top-level attribute),
+// REMOVE for removed ones. It is conditioned on exactly those attributes
+// still holding their loaded values (still being absent, for ones added),
+// so concurrent changes to other attributes are kept, and colliding ones
+// fail with ErrConditionalCheckFailed, writing nothing. A clean item sends
+// nothing. Key attributes cannot be changed (a *KeyError before any
+// request). A new item is written with the one condition that no item has
+// its key.
 //
-// On a table WithVersion, PartialSave also requires the loaded version
-// (absent for a new item) and writes version+1. After a successful
-// PartialSave the item is clean.
+// On a partial item (read with Attributes, or from an index that does not
+// project every attribute), an attribute it did not load but Remove was
+// asked to remove is removed unconditionally (its stored value was never
+// known).
+//
+// Wide changes: when the conditions exceed DynamoDB's limit of 4 KB and 300
+// operators (about 150 attributes), the ones left out are checked first by
+// one consistent GetItem, as Save does (with the same window of
+// milliseconds). When the SET and REMOVE actions themselves exceed the
+// limits, a new item is written with PutItem (on the same condition), an
+// item loaded whole is written with Save's conditional PutItem after that
+// read, keeping the attributes another writer added meanwhile, and a
+// partial item is a *ValueError before any request.
+//
+// On a table WithVersion, PartialSave requires the loaded version (absent
+// for a new item) instead of comparing attributes, and writes version+1.
+// After a successful PartialSave the item is clean.
 func (it *Item) PartialSave(ctx context.Context) error {
 	t := it.table
 	if t == nil {
 		return fmt.Errorf("%w: item has no table", ErrSchema)
 	}
-	if it.orig != nil && equalAVMap(it.data, it.orig) {
+	if it.orig != nil && len(it.removals) == 0 && equalAVMap(it.data, it.orig) {
 		return nil
 	}
 	s, err := t.schemaFor(ctx)
@@ -388,8 +725,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		}
 	}
 	// The actions first (SET what changed or was added, REMOVE what was
-	// removed, SET the next version), then the conditions on the same
-	// attributes, in the same order.
+	// removed, SET the next version), then the conditions.
 	var changedBuf [8]string
 	changed, removed := changedBuf[:0], []string(nil)
 	for name, av := range it.data {
@@ -406,15 +742,18 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		}
 		removed = append(removed, name)
 	}
+	var unloaded []string // removals of attributes a partial item did not load
+	for _, name := range it.removals {
+		if _, ok := it.data[name]; !ok && !isKey(name) && name != t.version {
+			unloaded = append(unloaded, name)
+		}
+	}
 	// Sorted, so that the same change always makes the same expression.
 	slices.Sort(changed)
 	slices.Sort(removed)
-	shape := newUpdateShape(2*(len(changed)+len(removed)) + 3)
-	for _, name := range changed {
-		shape.Set(name, it.data[name])
-	}
-	for _, name := range removed {
-		shape.Remove(name)
+	slices.Sort(unloaded)
+	if !updateFits(len(changed), len(removed)+len(unloaded), t.version != "") {
+		return it.partialSaveByPut(ctx, s, len(changed)+len(removed)+len(unloaded))
 	}
 	var next types.AttributeValue
 	if t.version != "" {
@@ -422,31 +761,66 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		shape.Set(t.version, next)
 	}
-	for _, name := range changed {
-		if old, had := it.orig[name]; had {
-			shape.Equal(name, old)
-		} else {
-			shape.Absent(name)
+	var terms []condTerm
+	if it.orig != nil && t.version == "" {
+		terms = make([]condTerm, 0, len(changed)+len(removed))
+		for _, name := range changed {
+			terms = append(terms, condTerm{name, it.orig[name]})
+		}
+		for _, name := range removed {
+			terms = append(terms, condTerm{name, it.orig[name]})
 		}
 	}
-	for _, name := range removed {
-		shape.Equal(name, it.orig[name])
-	}
-	if t.version != "" {
-		if loaded := it.orig[t.version]; loaded != nil {
-			shape.Equal(t.version, loaded)
-		} else {
-			shape.Absent(t.version)
+	k := termsThatFit(fixedCondCost, terms)
+	var expr builtUpdate
+	for {
+		shape := newUpdateShape(len(changed) + len(removed) + len(unloaded) + k + 2)
+		for _, name := range changed {
+			shape.Set(name, it.data[name])
 		}
+		for _, name := range slices.Concat(removed, unloaded) {
+			shape.Remove(name)
+		}
+		if next != nil {
+			shape.Set(t.version, next)
+		}
+		for _, c := range terms[:k] {
+			if c.want == nil {
+				shape.Absent(c.name)
+			} else {
+				shape.Equal(c.name, c.want)
+			}
+		}
+		switch {
+		case it.orig == nil:
+			shape.Absent(s.keys[0].Name) // a new item: no item has its key
+		case t.version != "":
+			if loaded := it.orig[t.version]; loaded != nil {
+				shape.Equal(t.version, loaded)
+			} else {
+				shape.Absent(t.version)
+			}
+		}
+		expr, err = shape.build()
+		if err != nil {
+			return &ValueError{Reason: "cannot build update", Err: err}
+		}
+		if exprOverLimit("update", expr.update) != "" {
+			return it.partialSaveByPut(ctx, s, len(changed)+len(removed)+len(unloaded))
+		}
+		if exprOverLimit("condition", expr.condition) == "" {
+			break
+		}
+		if k == 0 {
+			return &ValueError{Reason: "cannot build update: " + exprOverLimit("condition", expr.condition)}
+		}
+		k -= k/10 + 1 // the estimate was short: leave more to the read
 	}
-	if it.orig == nil {
-		shape.Absent(s.keys[0].Name)
-	}
-	expr, err := shape.build()
-	if err != nil {
-		return &ValueError{Reason: "cannot build update", Err: err}
+	if checks := terms[k:]; len(checks) > 0 {
+		if _, err := t.verifyStored(ctx, key, checks); err != nil {
+			return err
+		}
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &t.name,
@@ -480,7 +854,34 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	if next != nil {
 		it.orig[t.version] = next
 	}
+	it.removals = nil
 	return nil
+}
+
+// updateFits reports whether an update of sets SET and removes REMOVE
+// actions (and a version SET) can fit DynamoDB's limits, by an upper bound
+// of their cost: "#n = :n, " and "#n, ", one operator each, with
+// placeholder numbers as long as those of the update and its conditions
+// (at most one name and one value per action and per condition, and at
+// most 150 conditions) can be.
+func updateFits(sets, removes int, version bool) bool {
+	if version {
+		sets++
+	}
+	d := len(strconv.Itoa(2*(sets+removes) + 2*maxExprOperators))
+	c := exprCost{bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), ops: sets + removes + 1}
+	return c.fits()
+}
+
+// partialSaveByPut writes a PartialSave whose actions exceed one update
+// expression with a PutItem: a new item on the condition that no item has
+// its key, an item loaded whole as Save does (keeping attributes another
+// writer added); a partial item cannot be written whole.
+func (it *Item) partialSaveByPut(ctx context.Context, s *tableSchema, n int) error {
+	if it.partial {
+		return &ValueError{Reason: fmt.Sprintf("PartialSave of a partial item changes %d attributes, more than one update expression holds (4 KB, 300 operators): load the whole item, or save the change in parts", n)}
+	}
+	return it.put(ctx, s, &writeConfig{}, it.orig != nil)
 }
 
 // Delete deletes the item from DynamoDB (by the key it was loaded with, or
@@ -516,15 +917,15 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t.version != "" {
 		conds = append(conds, versionCondition(t.version, it.orig[t.version]))
 	}
-	cond, err := combineConditions(conds, cfg)
+	cond, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
 	if err != nil {
 		return err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: key}
 	if cond != nil {
-		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
+		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
 		if err != nil {
-			return &ValueError{Reason: "cannot build condition", Err: err}
+			return err
 		}
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
@@ -535,15 +936,16 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	}
 	it.orig, it.shared = nil, false
 	it.partial = false
+	it.removals = nil
 	return nil
 }
 
 // combineConditions ANDs the call's own conditions with the caller's
-// Expected filters (compiled with MatchAny when asked). It returns nil when
-// there is no condition at all.
-func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig) (*expression.ConditionBuilder, error) {
+// Expected filters (compiled with MatchAny when asked, isKey's names
+// literal). It returns nil when there is no condition at all.
+func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, isKey func(string) bool) (*expression.ConditionBuilder, error) {
 	if len(cfg.expected) > 0 {
-		c, ok, err := buildCondition(cfg.expected, cfg.matchAny)
+		c, ok, err := buildCondition(cfg.expected, cfg.matchAny, isKey)
 		if err != nil {
 			return nil, err
 		}

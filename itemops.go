@@ -168,15 +168,15 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 	if err != nil {
 		return false, err
 	}
-	cond, err := combineConditions(nil, cfg)
+	cond, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
 	if err != nil {
 		return false, err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: kav, ReturnValues: types.ReturnValueAllOld}
 	if cond != nil {
-		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
+		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
 		if err != nil {
-			return false, &ValueError{Reason: "cannot build condition", Err: err}
+			return false, err
 		}
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()

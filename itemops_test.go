@@ -79,7 +79,8 @@ func TestRoundTripEveryKind(t *testing.T) {
 	assert.Nil(t, got.Get("null"))
 	assert.True(t, got.Has("null"))
 	assert.Equal(t, []byte{0, 1, 2, 255}, got.Get("bin"))
-	assert.Equal(t, "literal dot", got.Get("dotted.name"))
+	assert.Equal(t, "literal dot", got.Get(Name("dotted.name")), "a literal name with a dot is reached with Name")
+	assert.Nil(t, got.Get("dotted.name"), "a dotted string is a document path")
 	assert.ElementsMatch(t, NumberSet{"3", "4"}, got.Get("setmap"))
 
 	// A loaded item of every kind saves under conditions on every kind:

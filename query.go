@@ -104,7 +104,7 @@ func buildExprs(key *expression.KeyConditionBuilder, filter *expression.Conditio
 	}
 	if len(attrs) == 0 {
 		out.items = out.count
-		return out, nil, nil
+		return out, nil, checkExprLimits(out.count)
 	}
 	for _, a := range attrs {
 		if _, err := expression.Name(a).BuildOperand(); err != nil {
@@ -116,7 +116,7 @@ func buildExprs(key *expression.KeyConditionBuilder, filter *expression.Conditio
 	if out.items, err = base.WithProjection(proj).Build(); err != nil {
 		return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
 	}
-	return out, strip, nil
+	return out, strip, checkExprLimits(out.items)
 }
 
 func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) (*plan, error) {
@@ -133,7 +133,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		return nil, err
 	}
 	var filter *expression.ConditionBuilder
-	if cb, ok, err := buildCondition(cfg.where, cfg.matchAny); err != nil {
+	if cb, ok, err := buildCondition(cfg.where, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
 		return nil, err
 	} else if ok {
 		filter = &cb
@@ -214,7 +214,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 	}
 	var fb *expression.ConditionBuilder
 	conds := append([]any{filter}, cfg.where...)
-	if cb, ok, err := buildCondition(conds, cfg.matchAny); err != nil {
+	if cb, ok, err := buildCondition(conds, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
 		return nil, err
 	} else if ok {
 		fb = &cb

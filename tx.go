@@ -30,7 +30,17 @@ type txWrite struct {
 type txAction struct {
 	t     *Table
 	what  string
-	build func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error)
+	build func(s *tableSchema) (txBuilt, error)
+}
+
+// txBuilt is a built write action: the request item, the key it writes, a
+// check to run before the transaction is sent (nil: none) and what to do
+// once it committed (nil: nothing).
+type txBuilt struct {
+	item   types.TransactWriteItem
+	key    map[string]types.AttributeValue
+	verify func(ctx context.Context) error
+	commit func()
 }
 
 func (a *txAction) applyTx(w *txWrite) { w.actions = append(w.actions, a) }
@@ -49,8 +59,13 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // replace an existing item unless Overwrite is given; Expected adds
 // conditions (MatchAny ORs them). A loaded *Item of t is put as Item.Save
 // would put it: on the condition that the stored item still holds the
-// loaded values. On a table WithVersion the version is checked and bumped
-// exactly as Save does.
+// loaded values (for a wide item, attributes beyond the condition's limits
+// are checked by a consistent GetItem before the transaction is sent, as
+// Save does). On a table WithVersion the version is checked and bumped
+// exactly as Save does. When the transaction commits, an *Item of t that was
+// put is updated as Save updates it: it holds what was written (its new
+// version included) and is clean; when it is canceled the item is left as
+// it was.
 func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
@@ -58,31 +73,42 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			o.applyPut(cfg)
 		}
 	}
-	return &txAction{t: t, what: "put", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+	return &txAction{t: t, what: "put", build: func(s *tableSchema) (txBuilt, error) {
 		it, ok := data.(*Item)
-		if !ok || it == nil || it.table != t {
+		own := ok && it != nil && it.table == t
+		if !own {
 			av, err := marshalItem(data)
 			if err != nil {
-				return types.TransactWriteItem{}, nil, err
+				return txBuilt{}, err
 			}
 			it = &Item{table: t, data: av}
 		} else if it.partial && !cfg.overwrite {
-			return types.TransactWriteItem{}, nil, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
+			return txBuilt{}, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
 		}
-		in, err := it.putInput(s, cfg)
+		in, checks, err := it.putInput(s, cfg)
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
 		key, err := t.itemKey(s.keys, in.Item)
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
 		if size := itemSize(in.Item); size > maxItemSize {
-			return types.TransactWriteItem{}, nil, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+			return txBuilt{}, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 		}
 		p := &types.Put{TableName: &t.name, Item: in.Item, ConditionExpression: in.ConditionExpression,
 			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}
-		return types.TransactWriteItem{Put: p}, key, nil
+		b := txBuilt{item: types.TransactWriteItem{Put: p}, key: key}
+		if len(checks) > 0 {
+			b.verify = func(ctx context.Context) error {
+				_, err := t.verifyStored(ctx, key, checks)
+				return err
+			}
+		}
+		if own {
+			b.commit = func() { it.putDone(in.Item) }
+		}
+		return b, nil
 	}}
 }
 
@@ -96,20 +122,20 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 			o.applyDelete(cfg)
 		}
 	}
-	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (txBuilt, error) {
 		kav, err := t.keyFromValues(s.keys, map[string]any(key))
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition(nil, cfg.expected, cfg.matchAny)
+		expr, ok, err := txCondition(nil, cfg.expected, cfg.matchAny, keyAttrNames(s, t.version))
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
 		d := &types.Delete{TableName: &t.name, Key: kav}
 		if ok {
 			d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
 		}
-		return types.TransactWriteItem{Delete: d}, kav, nil
+		return txBuilt{item: types.TransactWriteItem{Delete: d}, key: kav}, nil
 	}}
 }
 
@@ -117,25 +143,25 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 // transaction unless the item with key in t matches cond (a Filter or an
 // expression.ConditionBuilder).
 func (t *Table) TxCheck(key Key, cond any) TxOp {
-	return &txAction{t: t, what: "check", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
 		kav, err := t.keyFromValues(s.keys, map[string]any(key))
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition(nil, []any{cond}, false)
+		expr, ok, err := txCondition(nil, []any{cond}, false, keyAttrNames(s, t.version))
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
 		if !ok {
-			return types.TransactWriteItem{}, nil, &FilterError{Reason: "TxCheck needs a condition", Err: ErrInvalidFilter}
+			return txBuilt{}, &FilterError{Reason: "TxCheck needs a condition", Err: ErrInvalidFilter}
 		}
-		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		return txBuilt{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 			TableName:                 &t.name,
 			Key:                       kav,
 			ConditionExpression:       expr.Condition(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
-		}}, kav, nil
+		}}, key: kav}, nil
 	}}
 }
 
@@ -151,48 +177,49 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 			a.applyItemUpdate(cfg)
 		}
 	}
-	return &txAction{t: t, what: "update", build: func(s *tableSchema) (types.TransactWriteItem, map[string]types.AttributeValue, error) {
+	return &txAction{t: t, what: "update", build: func(s *tableSchema) (txBuilt, error) {
 		if cfg.err != nil {
-			return types.TransactWriteItem{}, nil, cfg.err
+			return txBuilt{}, cfg.err
 		}
 		if len(cfg.ops) == 0 {
-			return types.TransactWriteItem{}, nil, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
+			return txBuilt{}, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
 		}
 		if cfg.ret != "" {
-			return types.TransactWriteItem{}, nil, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
+			return txBuilt{}, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
 		}
 		kav, expr, err := t.buildUpdate(s, key, cfg)
 		if err != nil {
-			return types.TransactWriteItem{}, nil, err
+			return txBuilt{}, err
 		}
-		return types.TransactWriteItem{Update: &types.Update{
+		return txBuilt{item: types.TransactWriteItem{Update: &types.Update{
 			TableName:                 &t.name,
 			Key:                       kav,
 			UpdateExpression:          expr.Update(),
 			ConditionExpression:       expr.Condition(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
-		}}, kav, nil
+		}}, key: kav}, nil
 	}}
 }
 
 // txCondition ANDs the action's own conditions with the caller's expected
-// ones (those ORed among themselves when matchAny) and builds the expression.
-func txCondition(own []any, expected []any, matchAny bool) (expression.Expression, bool, error) {
-	user, ok, err := buildCondition(expected, matchAny)
+// ones (those ORed among themselves when matchAny), isKey's names literal,
+// and builds the expression.
+func txCondition(own []any, expected []any, matchAny bool, isKey func(string) bool) (expression.Expression, bool, error) {
+	user, ok, err := buildCondition(expected, matchAny, isKey)
 	if err != nil {
 		return expression.Expression{}, false, err
 	}
 	if ok {
 		own = append(own, user)
 	}
-	cond, ok, err := buildCondition(own, false)
+	cond, ok, err := buildCondition(own, false, isKey)
 	if err != nil || !ok {
 		return expression.Expression{}, false, err
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	expr, err := buildExpr(expression.NewBuilder().WithCondition(cond))
 	if err != nil {
-		return expression.Expression{}, false, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		return expression.Expression{}, false, err
 	}
 	return expr, true, nil
 }
@@ -226,24 +253,38 @@ func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
 		in.ClientRequestToken = w.token
 	}
 	seen := map[string]int{}
+	built := make([]txBuilt, len(w.actions))
 	for i, a := range w.actions {
 		s, err := a.t.schemaFor(ctx)
 		if err != nil {
 			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
 		}
-		item, key, err := a.build(s)
+		b, err := a.build(s)
 		if err != nil {
 			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
 		}
-		id := a.t.name + "\x00" + keyString(s.keys, key)
+		id := a.t.name + "\x00" + keyString(s.keys, b.key)
 		if j, dup := seen[id]; dup {
 			return &ValueError{Reason: fmt.Sprintf("transaction actions %d and %d are on the same item of %q; DynamoDB allows one action per item", j, i, a.t.name)}
 		}
 		seen[id] = i
-		in.TransactItems[i] = item
+		in.TransactItems[i] = b.item
+		built[i] = b
+	}
+	for i, b := range built {
+		if b.verify != nil {
+			if err := b.verify(ctx); err != nil {
+				return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, w.actions[i].what, w.actions[i].t.name, err)
+			}
+		}
 	}
 	if _, err := c.API().TransactWriteItems(ctx, in); err != nil {
 		return fmt.Errorf("dynamap: transact write: %w", wrapErr(err))
+	}
+	for _, b := range built {
+		if b.commit != nil {
+			b.commit()
+		}
 	}
 	return nil
 }

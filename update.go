@@ -3,7 +3,6 @@ package dynamap
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -72,8 +71,9 @@ func updateOpAction(kind updateKind, name string, v any, check func(types.Attrib
 	})
 }
 
-// SetValue sets the attribute at name (a name or a dotted path into maps)
-// to v.
+// SetValue sets the value at name to v. name, here and in every update
+// action, is a document path ("address.city", "tags[0]"; a key attribute's
+// name and Name("a.b") are literal names, see Name).
 func SetValue(name string, v any) UpdateAction { return updateOpAction(updSet, name, v, nil) }
 
 // SetDefault sets the attribute at name to v only if it is absent
@@ -202,16 +202,21 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	}
 	var upd expression.UpdateBuilder
 	touchesVersion := false
+	isKey := keyAttrNames(s, t.version)
 	for _, op := range cfg.ops {
+		p, err := resolvePath(op.name, isKey)
+		if err != nil {
+			return nil, expression.Expression{}, err
+		}
 		for _, f := range s.keys {
-			if op.name == f.Name {
+			if p.top() == f.Name {
 				return nil, expression.Expression{}, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
 			}
 		}
-		if t.version != "" && op.name == t.version {
+		if t.version != "" && p.top() == t.version {
 			touchesVersion = true
 		}
-		name := expression.Name(op.name)
+		name := p.builder()
 		switch op.kind {
 		case updSet:
 			upd = upd.Set(name, expression.Value(op.av))
@@ -232,7 +237,7 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	if cfg.strict {
 		conds = append(conds, expression.AttributeExists(expression.NameNoDotSplit(s.keys[0].Name)))
 	}
-	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds})
+	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
 	if err != nil {
 		return nil, expression.Expression{}, err
 	}
@@ -244,21 +249,33 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	if err != nil {
 		return nil, expression.Expression{}, &ValueError{Reason: "cannot build update", Err: err}
 	}
+	if err := checkExprLimits(expr); err != nil {
+		return nil, expression.Expression{}, err
+	}
 	return kav, expr, nil
 }
 
 // Increment atomically adds by (any Go integer or float, or a Number;
-// negative to decrement) to the number attribute attr of the item with the
-// given key and returns the new value. A missing item or attribute counts
-// as 0 (upsert): concurrent Increments never lose an update. Like any ADD,
-// it is not idempotent: if the connection breaks after DynamoDB applied it,
-// the SDK's retry applies it again (conn.Measurement.Attempts > 1 shows
+// negative to decrement) to the number at path attr (a document path, see
+// Name: "count", "stats.views", "m.arr[1]", Name("a.b")) of the item with
+// the given key and returns the new value. A missing item or attribute
+// counts as 0 (upsert): concurrent Increments never lose an update. Like any
+// ADD, it is not idempotent: if the connection breaks after DynamoDB applied
+// it, the SDK's retry applies it again (conn.Measurement.Attempts > 1 shows
 // such retries). For exactly-once counting use TransactWrite with TxUpdate
 // and an IdempotencyToken.
 func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Number, error) {
 	n, err := NumberOf(by)
 	if err != nil {
 		return "", prefixAttr(err, attr)
+	}
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := resolvePath(attr, keyAttrNames(s, t.version))
+	if err != nil {
+		return "", err
 	}
 	cfg := &updateConfig{ret: types.ReturnValueUpdatedNew}
 	Add(attr, n).applyItemUpdate(cfg)
@@ -269,25 +286,40 @@ func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Nu
 	if err != nil {
 		return "", err
 	}
-	// UPDATED_NEW returns the top-level attribute; walk a dotted path down.
-	path := strings.Split(attr, ".")
-	v := types.AttributeValue(&types.AttributeValueMemberM{Value: out.Attributes})
-	for _, part := range path {
-		m, ok := v.(*types.AttributeValueMemberM)
-		if !ok {
-			return "", &ValueError{Attribute: attr, Reason: "DynamoDB returned no new value"}
-		}
-		v = m.Value[part]
+	v, ok := updatedValue(p, out.Attributes)
+	if !ok {
+		return "", &ValueError{Attribute: attr, Reason: "DynamoDB returned no new value (the ADD was applied)"}
 	}
 	num, ok := v.(*types.AttributeValueMemberN)
 	if !ok {
-		return "", &ValueError{Attribute: attr, Reason: fmt.Sprintf("new value is %s, not a number", avKind(v))}
+		return "", &ValueError{Attribute: attr, Reason: fmt.Sprintf("new value is %s, not a number (the ADD was applied)", avKind(v))}
 	}
 	return Number(num.Value), nil
 }
 
-// RemoveAttributes removes the named attributes (names or dotted paths) from
-// an existing item. It never creates an item: when no item has the key the
+// updatedValue finds the value at p in an UPDATED_NEW answer, which holds
+// the top-level attributes the update touched. DynamoDB may return a list
+// along the path projected down to the one element updated (as a
+// projection of "a[3]" returns a one-element list): an index past the end
+// of a one-element list is that element, since an update of an index past
+// the end would have failed.
+func updatedValue(p attrPath, attrs map[string]types.AttributeValue) (types.AttributeValue, bool) {
+	v, ok := attrs[p.top()]
+	for _, st := range p[1:] {
+		if !ok {
+			return nil, false
+		}
+		if l, isList := v.(*types.AttributeValueMemberL); st.isIndex && isList && st.index >= len(l.Value) && len(l.Value) == 1 {
+			v = l.Value[0]
+			continue
+		}
+		v, ok = stepInto(v, st)
+	}
+	return v, ok
+}
+
+// RemoveAttributes removes the values at names (document paths, see Name)
+// from an existing item. It never creates an item: when no item has the key the
 // error is ErrConditionalCheckFailed. Absent attributes are ignored.
 func (t *Table) RemoveAttributes(ctx context.Context, key Key, names ...string) error {
 	actions := make([]UpdateAction, 0, len(names)+1)
