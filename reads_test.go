@@ -345,6 +345,9 @@ func TestProjectedItemsKeepTheirKey(t *testing.T) {
 		{"BatchGet", func() (*Item, error) {
 			return first(tbl.BatchGet([]Key{key}, Attributes("first_name"), Consistent()).Collect(ctx))
 		}},
+		{"TransactGet", func() (*Item, error) {
+			return first(TransactGet(ctx, tbl.c, tbl.TxGet(key, Attributes("first_name"))))
+		}},
 	}
 	for _, r := range reads {
 		it, err := r.read()
@@ -497,6 +500,7 @@ func TestLimitWithFilterCostsNoExtraRequests(t *testing.T) {
 	got, limited = requests(t, rc, "Scan", func() ([]*Item, error) { return srs.Collect(ctx) })
 	assert.Len(t, got, 5)
 	assert.LessOrEqual(t, limited, unlimited+1, "Scan: %d requests with Limit(5), %d without", limited, unlimited)
+	t.Logf("Scan: %d requests with Limit(5), %d without", limited, unlimited)
 	rest, _ := requests(t, rc, "Scan", func() ([]*Item, error) { return tbl.Scan(hit, Consistent(), StartFrom(srs.Cursor())).Collect(ctx) })
 	assert.ElementsMatch(t, hits, append(got, rest...), "scan: resumed exactly")
 	before = rc.count("Scan")
@@ -512,6 +516,7 @@ func TestLimitWithFilterCostsNoExtraRequests(t *testing.T) {
 	got, limited = requests(t, rc, "Scan", func() ([]*Item, error) { return prs.Collect(ctx) })
 	assert.Len(t, got, 5)
 	assert.LessOrEqual(t, limited, unlimited+1, "Parallel: %d requests with Limit(5), %d without", limited, unlimited)
+	t.Logf("Parallel(4): %d requests with Limit(5), %d without", limited, unlimited)
 	rest, _ = requests(t, rc, "Scan", func() ([]*Item, error) {
 		return tbl.Scan(hit, Consistent(), Parallel(4), StartFrom(prs.Cursor())).Collect(ctx)
 	})
