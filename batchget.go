@@ -107,7 +107,7 @@ func (s *batchGetSource) start(ctx context.Context) error {
 		s.queue = append(s.queue, bgKey{av: av, id: id})
 	}
 	if len(s.cfg.attrs) > 0 {
-		expr, err := projectionExpr(s.cfg.attrs)
+		expr, err := projectionExpr(sch, s.cfg.attrs)
 		if err != nil {
 			return err
 		}

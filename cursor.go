@@ -20,40 +20,79 @@ type cursorJSON struct {
 }
 
 type cursorSegJS struct {
-	Seg  int                          `json:"g,omitempty"`
-	Key  map[string]map[string]string `json:"k,omitempty"` // attribute → {"S"|"N"|"B": value}; B is base64
+	Seg int `json:"g,omitempty"`
+	// Key is attribute → {"S"|"N"|"B": value} (B is base64). Only a nil
+	// key is left out: an empty one is written, and refused by decodeCursor.
+	Key  map[string]map[string]string `json:"k,omitzero"`
 	Done bool                         `json:"d,omitempty"`
 }
 
-// segState is where one segment (or an unsegmented read) stands: resume
-// after key, or done.
+// maxResumeAttrs is the most key attributes a resume key holds: the
+// table's hash and range keys and an index's.
+const maxResumeAttrs = 4
+
+// segState is where one segment (or an unsegmented read) stands: done, or
+// resume after a key. The pager owns it: it shares no map with the items
+// it yields, so changing or saving an item never moves the cursor.
 type segState struct {
 	seg  int
-	key  map[string]types.AttributeValue // nil: from the start (when !done), unless from is set
 	done bool
-	// from is the last item yielded, whose key attributes (attrs) are the
-	// resume key: picked only when a cursor is made, not for every item.
-	from  map[string]types.AttributeValue
+	// key is a whole resume key: a decoded cursor or a LastEvaluatedKey,
+	// maps nothing else holds. nil (and no attrs): from the start.
+	key map[string]types.AttributeValue
+	// attrs and vals are the resume key of the last item yielded: the
+	// values of its key attributes attrs (plan.keyAttrs), taken when it was
+	// yielded. Attribute values are never modified in place (Items replace
+	// them), so holding them is safe, and costs no map per item.
 	attrs []string
+	vals  [maxResumeAttrs]types.AttributeValue
 }
 
-// resumeKey returns the key to resume after.
-func (s segState) resumeKey() map[string]types.AttributeValue {
-	if s.from != nil {
-		return pickKey(s.from, s.attrs)
+// itemPosition returns the position right after the item av: its key
+// attributes' values, picked now, before av is handed to the caller.
+func itemPosition(seg int, av map[string]types.AttributeValue, attrs []string) segState {
+	st := segState{seg: seg}
+	if len(attrs) > maxResumeAttrs {
+		st.key = pickKey(av, attrs) // not reached with today's key schemas
+		return st
 	}
-	return s.key
+	st.attrs = attrs
+	for i, a := range attrs {
+		st.vals[i] = av[a]
+	}
+	return st
 }
 
-// encodeCursor returns the cursor for segs, or "" when every segment is done.
+// resumeKey returns the key to resume after (nil: from the start). A key
+// attribute the item lacked is left out, which decodeCursor refuses.
+func (s segState) resumeKey() map[string]types.AttributeValue {
+	if s.key != nil || s.attrs == nil {
+		return s.key
+	}
+	k := make(map[string]types.AttributeValue, len(s.attrs))
+	for i, a := range s.attrs {
+		if s.vals[i] != nil {
+			k[a] = s.vals[i]
+		}
+	}
+	return k
+}
+
+// encodeCursor returns the cursor for segs, or "" when every segment is
+// done. An unsegmented read that has not yielded anything yet (no key) is
+// at its start: its cursor is "" too, as StartFrom("") starts there.
 func encodeCursor(table, index string, total int, segs []segState) string {
 	c := cursorJSON{Table: table, Index: index, Total: total}
 	allDone := true
 	for _, s := range segs {
 		js := cursorSegJS{Seg: s.seg, Done: s.done}
 		if !s.done {
+			key := s.resumeKey()
+			if key == nil && total == 0 {
+				return ""
+			}
 			allDone = false
-			if key := s.resumeKey(); key != nil {
+			if key != nil {
 				js.Key = make(map[string]map[string]string, len(key))
 				for name, av := range key {
 					switch x := av.(type) {
@@ -80,10 +119,46 @@ func encodeCursor(table, index string, total int, segs []segState) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor parses and checks a cursor for table/index with total segments
-// (0 unsegmented) among which wantSegs are read, and key attributes keyAttrs
-// (name → type). Every failure is ErrInvalidCursor.
-func decodeCursor(cursor, table, index string, total int, wantSegs []int, keyAttrs map[string]DataType) ([]segState, error) {
+// keySpec is what a resume-key attribute must be: its type, and the most
+// bytes DynamoDB takes for it (2048 for a hash key, 1024 for a range key;
+// the smaller when it is both, in the table and in an index).
+type keySpec struct {
+	typ      DataType
+	maxBytes int
+}
+
+// DynamoDB's limits on key values.
+const (
+	maxHashKeyBytes  = 2048
+	maxRangeKeyBytes = 1024
+)
+
+// resumeAttrs merges key schemas (the table's, and an index's) into the
+// attributes of a resume key.
+func resumeAttrs(schemas ...[]KeyField) map[string]keySpec {
+	out := map[string]keySpec{}
+	for _, fs := range schemas {
+		for _, f := range fs {
+			limit := maxHashKeyBytes
+			if f.Role == Range {
+				limit = maxRangeKeyBytes
+			}
+			if prev, ok := out[f.Name]; ok {
+				limit = min(limit, prev.maxBytes)
+			}
+			out[f.Name] = keySpec{typ: f.Type, maxBytes: limit}
+		}
+	}
+	return out
+}
+
+// decodeCursor parses and checks a cursor for table/index with total
+// segments (0 unsegmented) among which wantSegs are read, and resume-key
+// attributes keyAttrs. A segment that is not done resumes after a complete
+// key (every attribute of keyAttrs, valid as DynamoDB would take it); only
+// a segment of a segmented scan may instead carry no key (not started).
+// Every failure is ErrInvalidCursor.
+func decodeCursor(cursor, table, index string, total int, wantSegs []int, keyAttrs map[string]keySpec) ([]segState, error) {
 	bad := func(reason string) error { return fmt.Errorf("%w: %s", ErrInvalidCursor, reason) }
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
@@ -111,8 +186,11 @@ func decodeCursor(cursor, table, index string, total int, wantSegs []int, keyAtt
 			return nil, bad(fmt.Sprintf("segment %d where %d was expected", s.Seg, wantSegs[i]))
 		}
 		st := segState{seg: s.Seg, done: s.Done}
-		if s.Done && s.Key != nil {
+		switch {
+		case s.Done && s.Key != nil:
 			return nil, bad("a done segment with a key")
+		case !s.Done && s.Key == nil && total == 0:
+			return nil, bad("no resume key")
 		}
 		if s.Key != nil {
 			if len(s.Key) != len(keyAttrs) {
@@ -120,35 +198,22 @@ func decodeCursor(cursor, table, index string, total int, wantSegs []int, keyAtt
 			}
 			st.key = make(map[string]types.AttributeValue, len(s.Key))
 			for name, tv := range s.Key {
-				want, ok := keyAttrs[name]
+				spec, ok := keyAttrs[name]
 				if !ok {
 					return nil, bad(fmt.Sprintf("%q is not a key attribute", name))
 				}
 				if len(tv) != 1 {
 					return nil, bad(fmt.Sprintf("attribute %q needs exactly one typed value", name))
 				}
-				v, ok := tv[string(want)]
+				v, ok := tv[string(spec.typ)]
 				if !ok {
-					return nil, bad(fmt.Sprintf("attribute %q has the wrong type, want %s", name, want))
+					return nil, bad(fmt.Sprintf("attribute %q has the wrong type, want %s", name, spec.typ))
 				}
-				switch want {
-				case S:
-					if v == "" {
-						return nil, bad(fmt.Sprintf("attribute %q is empty", name))
-					}
-					st.key[name] = &types.AttributeValueMemberS{Value: v}
-				case N:
-					if _, ok := parseDecimal(v); !ok {
-						return nil, bad(fmt.Sprintf("attribute %q is not a number", name))
-					}
-					st.key[name] = &types.AttributeValueMemberN{Value: v}
-				case B:
-					b, err := base64.StdEncoding.DecodeString(v)
-					if err != nil || len(b) == 0 {
-						return nil, bad(fmt.Sprintf("attribute %q is not binary", name))
-					}
-					st.key[name] = &types.AttributeValueMemberB{Value: b}
+				av, reason := cursorKeyValue(spec, v)
+				if reason != "" {
+					return nil, bad(fmt.Sprintf("attribute %q %s", name, reason))
 				}
+				st.key[name] = av
 			}
 		}
 		out[i] = st
@@ -156,15 +221,120 @@ func decodeCursor(cursor, table, index string, total int, wantSegs []int, keyAtt
 	return out, nil
 }
 
-// keyAttrTypes merges key schemas into name → type.
-func keyAttrTypes(schemas ...[]KeyField) map[string]DataType {
-	out := map[string]DataType{}
-	for _, fs := range schemas {
-		for _, f := range fs {
-			out[f.Name] = f.Type
+// cursorKeyValue converts one key value of a cursor, checking it as
+// DynamoDB checks key values; reason is "" when it is valid.
+func cursorKeyValue(spec keySpec, v string) (av types.AttributeValue, reason string) {
+	switch spec.typ {
+	case S:
+		switch {
+		case v == "":
+			return nil, "is empty"
+		case len(v) > spec.maxBytes:
+			return nil, fmt.Sprintf("is %d bytes, over DynamoDB's %d", len(v), spec.maxBytes)
+		}
+		return &types.AttributeValueMemberS{Value: v}, ""
+	case N:
+		if !validKeyNumber(v) {
+			return nil, "is not a number DynamoDB takes"
+		}
+		return &types.AttributeValueMemberN{Value: v}, ""
+	case B:
+		b, err := base64.StdEncoding.DecodeString(v)
+		switch {
+		case err != nil:
+			return nil, "is not base64"
+		case len(b) == 0:
+			return nil, "is empty"
+		case len(b) > spec.maxBytes:
+			return nil, fmt.Sprintf("is %d bytes, over DynamoDB's %d", len(b), spec.maxBytes)
+		}
+		return &types.AttributeValueMemberB{Value: b}, ""
+	}
+	return nil, fmt.Sprintf("has unknown key type %q", spec.typ)
+}
+
+// Limits of DynamoDB numbers: 38 significant digits, magnitudes from 1E-130
+// to 9.9999999999999999999999999999999999999E+125 (or zero).
+const (
+	maxNumberDigits   = 38
+	minNumberExponent = -130 // of the most significant digit
+	maxNumberExponent = 125
+)
+
+// validKeyNumber reports whether s is a number as DynamoDB takes it: an
+// optional "-", digits with an optional "." (at least one digit), an
+// optional exponent ("e" or "E", an optional sign, digits); no spaces; at
+// most 38 significant digits; zero or a magnitude within DynamoDB's range.
+func validKeyNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	// Mantissa: the significant digits and where the decimal point is.
+	firstSig, lastSig := -1, -1 // positions among the mantissa digits
+	nDigits, pointAt := 0, -1
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if c != '0' {
+				if firstSig < 0 {
+					firstSig = nDigits
+				}
+				lastSig = nDigits
+			}
+			nDigits++
+			continue
+		case c == '.' && pointAt < 0:
+			pointAt = nDigits
+			continue
+		}
+		break
+	}
+	if nDigits == 0 {
+		return false
+	}
+	if pointAt < 0 {
+		pointAt = nDigits
+	}
+	exp := 0
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return false
+		}
+		i++
+		neg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			neg = s[i] == '-'
+			i++
+		}
+		if i == len(s) {
+			return false
+		}
+		for ; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+			if exp < 1e6 { // far out of range already; stop growing
+				exp = exp*10 + int(s[i]-'0')
+			}
+		}
+		if exp > maxExponent {
+			return false // even for zero: no such text comes from DynamoDB
+		}
+		if neg {
+			exp = -exp
 		}
 	}
-	return out
+	if firstSig < 0 {
+		return true // zero
+	}
+	if lastSig-firstSig+1 > maxNumberDigits {
+		return false
+	}
+	// The most significant digit stands at 10^(pointAt-firstSig-1+exp).
+	msd := pointAt - firstSig - 1 + exp
+	return msd >= minNumberExponent && msd <= maxNumberExponent
 }
 
 // sortedNames returns m's keys in order.

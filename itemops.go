@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -11,26 +12,32 @@ import (
 )
 
 // GetItem reads the item with the given key. Options: Consistent (default:
-// eventually consistent) and Attributes (default: every attribute; an item
-// loaded with a projection can be PartialSaved but not Saved). When no item
-// has the key the error is ErrItemNotFound. A missing, mistyped or empty key
-// attribute is a *KeyError, returned before any request.
+// eventually consistent) and Attributes (default: every attribute). With
+// Attributes the item also holds the table's key attributes, so Key and
+// PartialSave work; it cannot be Saved (that would drop the attributes not
+// loaded). When no item has the key the error is ErrItemNotFound. A
+// missing, mistyped or empty key attribute is a *KeyError, and a bad
+// Attributes path a *ValueError, returned before any request.
 func (t *Table) GetItem(ctx context.Context, key Key, opts ...GetOption) (*Item, error) {
 	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
-	kav, err := t.keyAV(ctx, key)
+	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return t.getItem(ctx, kav, cfg)
+	kav, err := t.keyFromValues(s.keys, key)
+	if err != nil {
+		return nil, err
+	}
+	return t.getItem(ctx, s, kav, cfg)
 }
 
-func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue, cfg *readConfig) (*Item, error) {
+func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]types.AttributeValue, cfg *readConfig) (*Item, error) {
 	in := &dynamodb.GetItemInput{TableName: &t.name, Key: kav}
 	if cfg.consistent {
 		in.ConsistentRead = ptr(true)
 	}
 	if len(cfg.attrs) > 0 {
-		expr, err := projectionExpr(cfg.attrs)
+		expr, err := projectionExpr(s, cfg.attrs)
 		if err != nil {
 			return nil, err
 		}
@@ -49,19 +56,67 @@ func (t *Table) getItem(ctx context.Context, kav map[string]types.AttributeValue
 	return it, nil
 }
 
-// namesProjection builds a projection of attribute names or dotted paths.
-func namesProjection(attrs []string) expression.ProjectionBuilder {
-	var proj expression.ProjectionBuilder
-	for _, a := range attrs {
-		proj = proj.AddNames(expression.Name(a))
+// readProjection builds the projection of a read with Attributes. Each of
+// attrs is a document path by the names rule (names.go), except that a
+// string equal to a key attribute's name (of the table or of one of its
+// indexes) is that literal name; a path below a key attribute is dropped
+// (keys are scalars: it selects nothing). The table's key attributes are
+// always added, literally, so that every item knows its key; so are the
+// attributes of extra (a resume key's), and those of extra added only for
+// that are returned in strip, for the caller to remove from the items. A
+// bad path is a *ValueError.
+func readProjection(s *tableSchema, attrs, extra []string) (proj expression.ProjectionBuilder, strip []string, err error) {
+	isKey := func(name string) bool {
+		if slices.ContainsFunc(s.keys, func(f KeyField) bool { return f.Name == name }) {
+			return true
+		}
+		for _, ix := range s.indexes {
+			if slices.ContainsFunc(ix.Parts, func(f KeyField) bool { return f.Name == name }) {
+				return true
+			}
+		}
+		return false
 	}
-	return proj
+	var paths []string // the paths added, as attrPath.String spells them
+	add := func(p attrPath) bool {
+		ps := p.String()
+		if slices.Contains(paths, ps) {
+			return false
+		}
+		paths = append(paths, ps)
+		proj = proj.AddNames(p.builder())
+		return true
+	}
+	for _, a := range attrs {
+		p, err := resolvePath(a, isKey)
+		if err != nil {
+			return proj, nil, err
+		}
+		if p.nested() && isKey(p.top()) {
+			continue
+		}
+		add(p)
+	}
+	for _, f := range s.keys {
+		add(literalPath(f.Name))
+	}
+	for _, name := range extra {
+		if add(literalPath(name)) {
+			strip = append(strip, name)
+		}
+	}
+	return proj, strip, nil
 }
 
-// projectionExpr builds the projection expression of GetItem, BatchGet and
-// TransactGet's Attributes option (attrs is not empty).
-func projectionExpr(attrs []string) (expression.Expression, error) {
-	expr, err := expression.NewBuilder().WithProjection(namesProjection(attrs)).Build()
+// projectionExpr builds the projection expression of GetItem, HasItem,
+// BatchGet and TransactGet: attrs (see readProjection; may be empty) plus
+// the table's key attributes.
+func projectionExpr(s *tableSchema, attrs []string) (expression.Expression, error) {
+	proj, _, err := readProjection(s, attrs, nil)
+	if err != nil {
+		return expression.Expression{}, err
+	}
+	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
 		return expr, &ValueError{Reason: "cannot build projection", Err: err}
 	}
@@ -69,7 +124,7 @@ func projectionExpr(attrs []string) (expression.Expression, error) {
 }
 
 // HasItem reports whether an item with the given key exists (boto's
-// has_item). It fetches only the hash key attribute. Options as GetItem.
+// has_item). It fetches only the key attributes. Options as GetItem.
 func (t *Table) HasItem(ctx context.Context, key Key, opts ...GetOption) (bool, error) {
 	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
 	s, err := t.schemaFor(ctx)
@@ -80,8 +135,8 @@ func (t *Table) HasItem(ctx context.Context, key Key, opts ...GetOption) (bool, 
 	if err != nil {
 		return false, err
 	}
-	cfg.attrs = []string{s.keys[0].Name}
-	if _, err := t.getItem(ctx, kav, cfg); err != nil {
+	cfg.attrs = []string{s.keys[0].Name} // a key name: literal
+	if _, err := t.getItem(ctx, s, kav, cfg); err != nil {
 		if errors.Is(err, ErrItemNotFound) {
 			return false, nil
 		}
@@ -111,7 +166,7 @@ func (t *Table) Lookup(ctx context.Context, hash any, rangeKey ...any) (*Item, e
 	if err != nil {
 		return nil, err
 	}
-	return t.getItem(ctx, kav, &readConfig{})
+	return t.getItem(ctx, s, kav, &readConfig{})
 }
 
 // NewItem returns a new (never loaded) item of the table holding data (see

@@ -61,7 +61,11 @@ func (ConsistentOption) applyBatchGet(c *readConfig) { c.consistent = true }
 type AttributesOption struct{ names []string }
 
 // Attributes limits the attributes returned to names (a projection
-// expression). Default: every attribute.
+// expression). Each name is a document path by the names rule (see Name:
+// "a.b" reaches into the map a, "`a.b`" is the attribute named a.b; a key
+// attribute's exact name is always literal). The table's key attributes are
+// always returned too, so that the item knows its key (Key, PartialSave).
+// Default: every attribute.
 func Attributes(names ...string) AttributesOption {
 	return AttributesOption{names: slices.Clone(names)}
 }
@@ -90,8 +94,13 @@ func Index(name string) QueryScanOption {
 }
 
 // Limit is the exact number of items a Query or Scan returns, across pages:
-// fetching stops once n items were returned and the last request asks for no
-// more than needed. Default (0): no limit.
+// fetching stops once n items were returned. Without a filter the last
+// request asks for one item more than needed, so that a read ending exactly
+// at n knows it is complete (its cursor is ""). With a filter (Where, a Scan
+// filter) requests are not trimmed, since DynamoDB applies a request's Limit
+// before the filter: they evaluate PageSize items (default: DynamoDB's 1 MB
+// pages), so a Limit costs no more requests than the same read without it.
+// Default (0): no limit.
 func Limit(n int) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.limit = n })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,7 +22,8 @@ const maxSegments = 1000000
 // Query does no I/O: the key schema is learnt, the conditions compiled and
 // the pages requested when the ResultSet is iterated or counted, and errors
 // (*FilterError wrapping ErrQuery, ErrInvalidFilter or ErrUnknownFilterType,
-// ErrInvalidCursor) surface there, before any Query request.
+// a *ValueError for a bad Attributes path, ErrInvalidCursor) surface there,
+// before any Query request.
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 	cfg := newReadConfig(opts, QueryOption.applyQuery)
 	kc := maps.Clone(keyCond)
@@ -46,7 +46,7 @@ func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 
 // readTarget resolves the table or index a read addresses: its key fields,
 // the resume-key attributes and a description for errors.
-func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, resume map[string]DataType, what string, err error) {
+func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, resume map[string]keySpec, what string, err error) {
 	if cfg.limit < 0 {
 		return nil, nil, "", fmt.Errorf("%w: Limit(%d) is negative", ErrQuery, cfg.limit)
 	}
@@ -54,7 +54,7 @@ func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, re
 		return nil, nil, "", fmt.Errorf("%w: PageSize(%d) is negative", ErrQuery, cfg.pageSize)
 	}
 	if cfg.index == "" {
-		return s.keys, keyAttrTypes(s.keys), fmt.Sprintf("table %q", t.name), nil
+		return s.keys, resumeAttrs(s.keys), fmt.Sprintf("table %q", t.name), nil
 	}
 	ix, ok := s.index(cfg.index)
 	if !ok {
@@ -63,21 +63,7 @@ func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, re
 	if cfg.consistent && ix.Global {
 		return nil, nil, "", fmt.Errorf("%w: global index %q does not support consistent reads", ErrQuery, ix.Name)
 	}
-	return ix.Parts, keyAttrTypes(s.keys, ix.Parts), fmt.Sprintf("index %q of table %q", ix.Name, t.name), nil
-}
-
-// projection returns the projection for attrs plus the resume-key attributes
-// it lacks (to be stripped from the items before they are yielded).
-func projection(attrs []string, resume map[string]DataType) (expression.ProjectionBuilder, []string) {
-	var strip []string
-	names := slices.Clone(attrs)
-	for _, k := range sortedNames(resume) {
-		if !slices.Contains(attrs, k) {
-			names = append(names, k)
-			strip = append(strip, k)
-		}
-	}
-	return namesProjection(names), strip
+	return ix.Parts, resumeAttrs(s.keys, ix.Parts), fmt.Sprintf("index %q of table %q", ix.Name, t.name), nil
 }
 
 // exprs are the compiled expressions of a read: with the projection for item
@@ -86,7 +72,11 @@ type exprs struct {
 	items, count expression.Expression
 }
 
-func buildExprs(key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]DataType) (exprs, []string, error) {
+// buildExprs compiles a read's expressions. With Attributes, the projection
+// also fetches the table's key attributes (kept in the items) and the other
+// resume-key attributes (returned in strip: removed from the items before
+// they are yielded).
+func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]keySpec) (exprs, []string, error) {
 	var out exprs
 	base := expression.NewBuilder()
 	if key != nil {
@@ -95,7 +85,6 @@ func buildExprs(key *expression.KeyConditionBuilder, filter *expression.Conditio
 	if filter != nil {
 		base = base.WithFilter(*filter)
 	}
-	var strip []string
 	var err error
 	if key != nil || filter != nil {
 		if out.count, err = base.Build(); err != nil {
@@ -106,15 +95,12 @@ func buildExprs(key *expression.KeyConditionBuilder, filter *expression.Conditio
 		out.items = out.count
 		return out, nil, checkExprLimits(out.count)
 	}
-	for _, a := range attrs {
-		if _, err := expression.Name(a).BuildOperand(); err != nil {
-			return out, nil, &FilterError{Key: a, Reason: "invalid attribute in Attributes: " + err.Error(), Err: ErrInvalidFilter}
-		}
+	proj, strip, err := readProjection(s, attrs, sortedNames(resume))
+	if err != nil {
+		return out, nil, err
 	}
-	var proj expression.ProjectionBuilder
-	proj, strip = projection(attrs, resume)
 	if out.items, err = base.WithProjection(proj).Build(); err != nil {
-		return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		return out, nil, &ValueError{Reason: "cannot build projection", Err: err}
 	}
 	return out, strip, checkExprLimits(out.items)
 }
@@ -138,7 +124,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 	} else if ok {
 		filter = &cb
 	}
-	ex, strip, err := buildExprs(&kc, filter, cfg.attrs, resume)
+	ex, strip, err := buildExprs(s, &kc, filter, cfg.attrs, resume)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +135,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		keyAttrs: sortedNames(resume),
 		strip:    strip,
 		partial:  projected(s, cfg),
+		filtered: filter != nil,
 	}
 	if cfg.startFrom != "" {
 		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
@@ -219,7 +206,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 	} else if ok {
 		fb = &cb
 	}
-	ex, strip, err := buildExprs(nil, fb, cfg.attrs, resume)
+	ex, strip, err := buildExprs(s, nil, fb, cfg.attrs, resume)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +217,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 		keyAttrs: sortedNames(resume),
 		strip:    strip,
 		partial:  projected(s, cfg),
+		filtered: fb != nil,
 	}
 	for _, g := range segs {
 		p.segs = append(p.segs, segState{seg: g})

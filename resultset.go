@@ -60,6 +60,7 @@ type plan struct {
 	strip    []string   // attributes added to the projection for the cursor, removed before yielding
 	noCursor bool       // a page source with no resumable position
 	noCount  bool       // no Select=COUNT: Count iterates
+	filtered bool       // a filter applies after each request's Limit: Limit never trims requests
 	partial  bool       // items carry a projection (Attributes): Save refuses them
 	stop     func()     // called when an iteration ends, if not nil
 	ownsCtx  bool       // fetch reports a done context itself (sequential calls it even then)
@@ -113,9 +114,14 @@ func (rs *ResultSet) addStats(scanned int64, capacity float64) {
 // Cursor returns an opaque, URL-safe token that resumes this read (with
 // StartFrom, on a Query or Scan with the same key condition and options)
 // right after the last item yielded so far, even when Limit or a break
-// stopped in the middle of a page. Before any iteration it is the StartFrom
-// cursor given (or ""); it is "" once every item has been read, and always ""
-// for BatchGet.
+// stopped in the middle of a page. The position is the last item's key as
+// it was read: changing or saving the item does not move it. Before any
+// iteration it is the StartFrom cursor given (or ""); it is "" once every
+// item has been read, and always "" for BatchGet. One case needs a request
+// more to know the read is complete, and is not sent: when Limit is reached
+// with the last item of a DynamoDB page that reported more (a PageSize
+// equal to the items still wanted, or a filter), Cursor is not "", and
+// resuming from it may yield nothing.
 func (rs *ResultSet) Cursor() string {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -164,13 +170,25 @@ func (rs *ResultSet) setSeg(i int, s segState) {
 	rs.mu.Unlock()
 }
 
-// requestLimit is the Limit of the next request: the page size, trimmed to
-// the items still wanted.
-func requestLimit(pageSize int32, limit, remaining int) int32 {
-	if limit > 0 && (pageSize == 0 || int64(remaining) < int64(pageSize)) {
-		return int32(min(remaining, 1<<30))
+// requestLimit is the Limit of the next request of a read that still wants
+// remaining of its limit items (limit 0: no limit). Without a filter it is
+// trimmed to the items still wanted, plus one when peek is set: that one
+// more item tells whether any are left, so that a read ending exactly at
+// its limit leaves no cursor. With a filter it is the page size: DynamoDB
+// applies a request's Limit before the filter, so a trimmed request would
+// evaluate too few items and the read would cost many more requests.
+func (p *plan) requestLimit(limit, remaining int, peek bool) int32 {
+	if limit <= 0 || p.filtered {
+		return p.pageSize
 	}
-	return pageSize
+	want := int64(remaining)
+	if peek {
+		want++
+	}
+	if p.pageSize > 0 && want > int64(p.pageSize) {
+		return p.pageSize
+	}
+	return int32(min(want, 1<<30))
 }
 
 // All returns the items one at a time. Pages are fetched only as needed;
@@ -231,13 +249,10 @@ func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield rawYiel
 	after := segState{seg: seg, key: pg.lastKey, done: !pg.more}
 	for j, av := range pg.items {
 		st := after
-		if j < len(pg.items)-1 {
-			if len(p.strip) > 0 {
-				// The key attributes are about to be stripped: pick now.
-				st = segState{seg: seg, key: pickKey(av, p.keyAttrs)}
-			} else {
-				st = segState{seg: seg, from: av, attrs: p.keyAttrs}
-			}
+		if j < len(pg.items)-1 && !p.noCursor {
+			// The position is the item's key, taken now: the caller owns
+			// the item from here on.
+			st = itemPosition(seg, av, p.keyAttrs)
 		}
 		for _, a := range p.strip {
 			delete(av, a)
@@ -279,7 +294,7 @@ func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYi
 			yield(p, nil, 0, err)
 			return
 		}
-		pg, err := p.fetch(ctx, p.segs[i].seg, key, requestLimit(p.pageSize, rs.limit, remaining), false)
+		pg, err := p.fetch(ctx, p.segs[i].seg, key, p.requestLimit(rs.limit, remaining, true), false)
 		if err != nil {
 			yield(p, nil, 0, err)
 			return
@@ -308,7 +323,7 @@ func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield 
 		wg.Wait()
 	}()
 	ch := make(chan segPage)
-	limit := requestLimit(p.pageSize, rs.limit, rs.limit)
+	limit := p.requestLimit(rs.limit, rs.limit, true)
 	for _, slot := range active {
 		wg.Go(func() {
 			key := p.segs[slot].key
@@ -411,7 +426,7 @@ func (rs *ResultSet) countSegment(ctx context.Context, p *plan, s segState) (int
 			return n, err
 		}
 		remaining := rs.limit - int(n)
-		pg, err := p.fetch(ctx, s.seg, key, requestLimit(p.pageSize, rs.limit, remaining), true)
+		pg, err := p.fetch(ctx, s.seg, key, p.requestLimit(rs.limit, remaining, false), true)
 		if err != nil {
 			return n, err
 		}

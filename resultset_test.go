@@ -365,7 +365,7 @@ func TestResultSet(t *testing.T) {
 		n := 0
 		for it, err := range rs.All(ctx) {
 			require.NoError(t, err)
-			assert.Equal(t, []string{"address", "name"}, sorted(mapKeys(it.data)))
+			assert.Equal(t, []string{"address", "name", "ts", "user"}, sorted(mapKeys(it.data)), "the projection and the table key")
 			n++
 		}
 		assert.Equal(t, 15, n)
@@ -618,7 +618,7 @@ func mapKeys[V any](m map[string]V) []string {
 }
 
 func FuzzCursor(f *testing.F) {
-	keyAttrs := map[string]DataType{"user": S, "ts": N, "bin": B}
+	keyAttrs := resumeAttrs([]KeyField{HashKey("user"), RangeKey("ts", N)}, []KeyField{HashKey("user"), RangeKey("bin", B)})
 	good := encodeCursor("tbl", "", 0, []segState{{key: map[string]types.AttributeValue{
 		"user": &types.AttributeValueMemberS{Value: "u1"},
 		"ts":   &types.AttributeValueMemberN{Value: "3.5"},

@@ -329,7 +329,7 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 		cfg := newReadConfig(g.opts, TxGetOption.applyTxGet)
 		get := &types.Get{TableName: &g.t.name, Key: kav}
 		if len(cfg.attrs) > 0 {
-			expr, err := projectionExpr(cfg.attrs)
+			expr, err := projectionExpr(g.t.knownSchema(), cfg.attrs)
 			if err != nil {
 				return nil, err
 			}
