@@ -66,17 +66,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 // that are returned in strip, for the caller to remove from the items. A
 // bad path is a *ValueError.
 func readProjection(s *tableSchema, attrs, extra []string) (proj expression.ProjectionBuilder, strip []string, err error) {
-	isKey := func(name string) bool {
-		if slices.ContainsFunc(s.keys, func(f KeyField) bool { return f.Name == name }) {
-			return true
-		}
-		for _, ix := range s.indexes {
-			if slices.ContainsFunc(ix.Parts, func(f KeyField) bool { return f.Name == name }) {
-				return true
-			}
-		}
-		return false
-	}
+	isKey := keyAttrNames(s, "")
 	var paths []string // the paths added, as attrPath.String spells them
 	add := func(p attrPath) bool {
 		ps := p.String()
