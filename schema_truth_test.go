@@ -115,6 +115,9 @@ func TestDeclaredSchemaMissingRangeKeyIsCaught(t *testing.T) {
 	errs = append(errs, bt.Close(ctx))
 	err := errors.Join(errs...)
 	require.ErrorIs(t, err, ErrSchema)
+	var me *SchemaMismatchError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "key schema", me.What)
 	assert.ErrorContains(t, err, "n (RANGE N)", "the error names the table's real key")
 	assert.ErrorContains(t, err, "pk (HASH S)", "and the declared one")
 	assert.Equal(t, 1, rc.count("DescribeTable"), "verified once")

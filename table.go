@@ -486,7 +486,9 @@ func (t *Table) Indexes(ctx context.Context) ([]SecondaryIndex, error) {
 }
 
 // Throughput returns the table's provisioned throughput, or nil for an
-// on-demand table, describing the table once if it is not known.
+// on-demand table, describing the table once if it is not known. It reports
+// the last description DynamoDB gave: a DescribeTable, or the answer to this
+// Table's Update and index changes, refreshed by WaitActive.
 func (t *Table) Throughput(ctx context.Context) (*Throughput, error) {
 	s, err := t.schemaFor(ctx)
 	if err != nil {
@@ -767,7 +769,9 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 
 // Count returns the table's item count as DynamoDB reports it in
 // DescribeTable: approximate, refreshed by DynamoDB about every six hours
-// (DynamoDB Local reports it exactly). For an exact count use Scan(...).Count.
+// (DynamoDB Local reports it exactly). For an exact count use
+// Scan(nil, Consistent()).Count. Like Describe, it refreshes the Table's
+// schema and checks a declared one.
 func (t *Table) Count(ctx context.Context) (int64, error) {
 	d, err := t.Describe(ctx)
 	if err != nil {
