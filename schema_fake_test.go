@@ -288,3 +288,33 @@ func TestDeclarationMismatches(t *testing.T) {
 		})
 	}
 }
+
+// TestChangesBeforeFirstUseKeepTheDeclarationHonest: a change made through
+// a Table whose declaration is not checked yet checks it against
+// DynamoDB's answer; the change itself succeeds, a mismatch is reported by
+// the next call that needs the schema, and an index the library deleted is
+// no longer expected.
+func TestChangesBeforeFirstUseKeepTheDeclarationHonest(t *testing.T) {
+	ctx := context.Background()
+	keys := []KeyField{HashKey("id")}
+	byEmail := GlobalKeysOnlyIndex("ByEmail", HashKey("email"))
+	deleting := describedAs("t", keys, byEmail)
+	deleting.GlobalSecondaryIndexes[0].IndexStatus = types.IndexStatusDeleting
+
+	f := &adminFake{update: []*types.TableDescription{deleting}}
+	tbl := NewTable(conn.FromClient(f), "t", WithSchema(keys...), WithIndexes(byEmail))
+	require.NoError(t, tbl.DeleteGlobalIndex(ctx, "ByEmail"))
+	ixs, err := tbl.Indexes(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, ixs)
+	assert.Zero(t, f.describeCount(), "the answer checked the declaration")
+
+	f = &adminFake{update: []*types.TableDescription{describedAs("t", []KeyField{HashKey("id"), RangeKey("n", N)})}}
+	tbl = NewTable(conn.FromClient(f), "t", WithSchema(keys...))
+	require.NoError(t, tbl.Update(ctx, WithStream(NewImage)), "the update itself succeeded")
+	_, err = tbl.GetItem(ctx, Key{"id": "a"})
+	var me *SchemaMismatchError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, "key schema", me.What)
+	assert.Zero(t, f.describeCount())
+}

@@ -194,7 +194,8 @@ func TestMatchingDeclarationWorks(t *testing.T) {
 	assert.Equal(t, 1, rc.count("DescribeTable"), "20 concurrent first uses, one DescribeTable")
 	assert.Equal(t, 20, rc.count("PutItem"))
 
-	items, err := tbl.Query(Filter{"kind__eq": "k"}, Index("ByKind")).Collect(ctx)
+	// The local index reads consistently (a global one would not).
+	items, err := tbl.Query(Filter{"id__eq": "x", "label__eq": "l"}, Index("ByLabel"), Consistent()).Collect(ctx)
 	require.NoError(t, err)
 	assert.Len(t, items, 20)
 	assert.Equal(t, 1, rc.count("DescribeTable"), "cached afterwards")

@@ -407,6 +407,21 @@ func (t *Table) learn(d *types.TableDescription) error {
 	return nil
 }
 
+// learnAfter is learn after a call that did its own work (a change, a
+// wait): that call succeeds, and what learn found wrong is reported by the
+// next call that needs the schema (a mismatch is remembered; anything else
+// makes that call describe the table again).
+func (t *Table) learnAfter(d *types.TableDescription) {
+	if err := t.learn(d); err != nil {
+		var me *SchemaMismatchError
+		if !errors.As(err, &me) {
+			t.mu.Lock()
+			t.stale = true
+			t.mu.Unlock()
+		}
+	}
+}
+
 // cachedSchema returns the table's schema, or the remembered mismatch, when
 // no DescribeTable is needed; ok is false when one is.
 func (t *Table) cachedSchema() (s *tableSchema, err error, ok bool) {
@@ -573,7 +588,9 @@ func indexFrom(name string, ks []types.KeySchemaElement, p *types.Projection, de
 // its stream (WithStream). It does not wait for the change. The Table then
 // reports what DynamoDB's answer describes (on AWS a table being updated
 // keeps its old throughput until it is ACTIVE again) and, after WaitActive,
-// the finished change.
+// the finished change. A declared schema not yet checked is checked against
+// the answer; a mismatch is returned by the next call that needs the
+// schema.
 func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 	cfg := &tableConfig{}
 	for _, o := range opts {
@@ -608,7 +625,8 @@ func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 	if err != nil {
 		return fmt.Errorf("dynamap: update table %q: %w", t.name, wrapErr(err))
 	}
-	return t.learn(out.TableDescription)
+	t.learnAfter(out.TableDescription)
+	return nil
 }
 
 // CreateGlobalIndex adds a global secondary index to the table. On a
@@ -657,7 +675,8 @@ func (t *Table) CreateGlobalIndex(ctx context.Context, ix SecondaryIndex) error 
 		}
 		d = &dc
 	}
-	return t.learn(d)
+	t.learnAfter(d)
+	return nil
 }
 
 // DeleteGlobalIndex removes the named global secondary index. It does not
@@ -675,7 +694,14 @@ func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("dynamap: delete index %q on %q: %w", name, t.name, wrapErr(err))
 	}
-	return t.learn(out.TableDescription)
+	t.mu.Lock()
+	if t.declared != nil && t.declared.hasIndexes {
+		// A declaration not yet checked no longer holds the deleted index.
+		t.declared.indexes = slices.DeleteFunc(t.declared.indexes, func(ix SecondaryIndex) bool { return ix.Name == name })
+	}
+	t.mu.Unlock()
+	t.learnAfter(out.TableDescription)
+	return nil
 }
 
 // Delete deletes the table. It does not wait: call WaitDeleted. The Table
@@ -699,7 +725,8 @@ const createdGrace = 30 * time.Second
 // WaitActive polls DescribeTable until the table and all its global indexes
 // are ACTIVE, or ctx ends, then refreshes the Table's schema, indexes and
 // throughput from that last answer (checking a declared schema, see
-// WithSchema). Polling starts at 50 ms and backs off to 2 s. A table that
+// WithSchema: a mismatch is returned by the next call that needs the
+// schema). Polling starts at 50 ms and backs off to 2 s. A table that
 // does not exist is an error wrapping ErrTableNotFound (and the SDK's
 // *types.ResourceNotFoundException), except during the first 30 seconds
 // after CreateTable returned this Table, while DynamoDB may not describe the
@@ -730,7 +757,8 @@ func (t *Table) WaitActive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return t.learn(active)
+	t.learnAfter(active)
+	return nil
 }
 
 // WaitDeleted polls DescribeTable until the table no longer exists, or ctx
