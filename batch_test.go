@@ -363,7 +363,7 @@ func TestBatchWriteKeepsOrderPerKeyUnderConcurrency(t *testing.T) {
 	f := newFakeStore()
 	f.delay = 3 * time.Millisecond
 	f.refuse = func(call int, _ types.WriteRequest) bool { return rand.IntN(4) == 0 }
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	b := tb.BatchWrite(batchOpts(Concurrency(8))...)
 	want := map[string]int{}
 	for i := range 3000 {
@@ -400,7 +400,7 @@ func TestBatchWriteRetriesWholeCallThrottling(t *testing.T) {
 		}
 		return nil
 	}
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	b := tb.BatchWrite(batchOpts()...)
 	for i := range 100 {
 		require.NoError(t, b.PutItem(ctx, batchItem(i)))
@@ -421,7 +421,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 			<-release
 			return &types.ProvisionedThroughputExceededException{Message: ptr("no")}
 		}
-		tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+		tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 		b := tb.BatchWrite(MaxRetries(3), Backoff(0, 0))
 		var keys []string
 		for i := range 30 {
@@ -445,7 +445,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 			}
 			return nil
 		}
-		tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+		tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 		failed := make(chan struct{}, 1)
 		b := tb.BatchWrite(OnProgress(func(w, p int) {
 			if w == 0 {
@@ -478,7 +478,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 	t.Run("canceled close reports everything unwritten", func(t *testing.T) {
 		f := newFakeStore()
 		f.refuse = func(int, types.WriteRequest) bool { return true }
-		tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+		tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 		b := tb.BatchWrite(MaxRetries(1000), Backoff(time.Millisecond, time.Millisecond), Concurrency(2))
 		var keys []string
 		for i := range 60 {

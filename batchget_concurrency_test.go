@@ -75,14 +75,14 @@ func newSlowGets(t *testing.T, n int) (*slowGets, []Key) {
 func TestBatchGetConcurrencyKeepsNInFlight(t *testing.T) {
 	t.Parallel()
 	f, keys := newSlowGets(t, 1000)
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	got, err := collectKeys(t, tb.BatchGet(keys, Concurrency(4), Backoff(0, 0)))
 	require.NoError(t, err)
 	assert.Len(t, got, 900, "every existing item exactly once")
 	assert.Equal(t, int64(4), f.peakN.Load(), "up to 4 requests in flight, and 4 reached")
 
 	f2, keys2 := newSlowGets(t, 1000)
-	tb2 := NewTable(conn.FromClient(f2), "fake", WithSchema(batchSchema...))
+	tb2 := NewTable(conn.FromClient(withSchemaOf(f2, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	got, err = collectKeys(t, tb2.BatchGet(keys2, Backoff(0, 0)))
 	require.NoError(t, err)
 	assert.Len(t, got, 900)
@@ -91,7 +91,7 @@ func TestBatchGetConcurrencyKeepsNInFlight(t *testing.T) {
 
 func TestBatchGetConcurrencyStopsOnBreak(t *testing.T) {
 	f, keys := newSlowGets(t, 1000)
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	ctx := context.Background()
 	id := withLabel(ctx, func(ctx context.Context) {
 		// First get a page, then block the remaining requests until the
@@ -122,7 +122,7 @@ func TestBatchGetConcurrencyReportsEveryUnreadKey(t *testing.T) {
 		f.items[keyString(batchSchema, av)] = av
 	}
 	f.hardAfter = 3 // the third request fails with a non-retryable error
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	got, err := collectKeys(t, tb.BatchGet(keys, Concurrency(3), Backoff(0, 0)))
 	var ue *UnprocessedError
 	require.ErrorAs(t, err, &ue)

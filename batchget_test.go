@@ -233,7 +233,7 @@ func TestBatchGetRetriesAndHardErrors(t *testing.T) {
 		}
 		keys = append(keys, keyFor(i))
 	}
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
 	got, err := collectKeys(t, tb.BatchGet(keys, Backoff(0, 0)))
 	require.NoError(t, err)
 	assert.Len(t, got, 200)

@@ -2,8 +2,8 @@
 // of Python boto's dynamodb2 (Table, Item, ResultSet, BatchTable), on
 // aws-sdk-go-v2.
 //
-// A Table learns its key schema and indexes from DescribeTable (once, or
-// never when given WithSchema). An Item remembers what it was loaded as and
+// A Table learns its key schema and indexes from one DescribeTable (a schema
+// given with WithSchema is checked against it). An Item remembers what it was loaded as and
 // saves only what changed, conditioned on what it saw. Query, Scan and
 // BatchGet return a lazy ResultSet that pages as it is ranged over. Filters
 // are maps of "attribute__op" keys compiled into DynamoDB expressions. A

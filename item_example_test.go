@@ -13,9 +13,19 @@ import (
 	"github.com/dynamap/dynamap/conn"
 )
 
-// offlineAPI stands in for DynamoDB in the examples: GetItem returns a
-// fixed user, writes print what they would send. No I/O happens.
+// offlineAPI stands in for DynamoDB in the examples: DescribeTable
+// describes a users table keyed by username, GetItem returns a fixed user,
+// writes print what they would send. No I/O happens.
 type offlineAPI struct{ conn.API }
+
+func (offlineAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{
+		TableName:            in.TableName,
+		TableStatus:          types.TableStatusActive,
+		KeySchema:            []types.KeySchemaElement{{AttributeName: ptrTo("username"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: ptrTo("username"), AttributeType: types.ScalarAttributeTypeS}},
+	}}, nil
+}
 
 func (offlineAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{
@@ -180,3 +190,5 @@ func ExampleItem_Decode() {
 	// Output:
 	// johndoe 42
 }
+
+func ptrTo[T any](v T) *T { return &v }

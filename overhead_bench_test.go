@@ -60,7 +60,8 @@ func benchTable() (*Table, *instantAPI) {
 		})
 	}
 	api.item = api.page[0]
-	return NewTable(conn.FromClient(api), "bench", WithSchema(HashKey("id"), RangeKey("seq", N))), api
+	keys := []KeyField{HashKey("id"), RangeKey("seq", N)}
+	return NewTable(conn.FromClient(withSchemaOf(api, "bench", keys)), "bench", WithSchema(keys...)), api
 }
 
 func BenchmarkOverheadGetItemDecode(b *testing.B) {

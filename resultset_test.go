@@ -141,7 +141,7 @@ func loadFixture(t *testing.T, tbl *Table, items []fixItem) {
 }
 
 // fixtureTable opens the fixture table on a connection of its own that
-// counts requests (the schema is given, so no DescribeTable is needed).
+// counts requests (the declared schema costs one DescribeTable).
 func fixtureTable(t *testing.T, name string) (*Table, *requestCounter) {
 	rc := &requestCounter{}
 	c := testConn(t, rc.option)
@@ -396,7 +396,8 @@ func TestResultSet(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, rc.count("Scan"))
-		assert.Equal(t, 2, rc.total())
+		assert.Equal(t, 1, rc.count("DescribeTable"), "the declared schema is checked once")
+		assert.Equal(t, 3, rc.total())
 	})
 
 	t.Run("CursorResume", func(t *testing.T) {
@@ -603,9 +604,12 @@ func TestResultSet(t *testing.T) {
 		assert.ErrorIs(t, firstErr(tb.Query(Filter{"user__eq": "u1"}, StartFrom(good[:len(good)-2]))), ErrInvalidCursor)
 		assert.ErrorIs(t, firstErr(tb.Query(Filter{"user__eq": "u1", "name__gt": "A"}, Index("ByName"), StartFrom(good))), ErrInvalidCursor)
 		assert.ErrorIs(t, firstErr(tb.Scan(nil, Parallel(2), StartFrom(good))), ErrInvalidCursor)
-		other := NewTable(tb.c, "other", WithSchema(fixSchema...))
+		// "other" does not exist: a fake answers its schema check.
+		other := NewTable(connDescribing(tb.c.API(), "other", fixSchema, rc.option), "other", WithSchema(fixSchema...))
 		assert.ErrorIs(t, firstErr(other.Query(Filter{"user__eq": "u1"}, StartFrom(good))), ErrInvalidCursor)
-		assert.Equal(t, 1, rc.total(), "only the good cursor made a request")
+		assert.Equal(t, 1, rc.count("Query"), "only the good cursor made a request")
+		assert.Equal(t, 2, rc.count("DescribeTable"), "each declared schema is checked once")
+		assert.Equal(t, 3, rc.total())
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,18 +16,44 @@ import (
 	"github.com/dynamap/dynamap/conn"
 )
 
-// Table is a DynamoDB table. Its key schema and indexes are given with
-// WithSchema and WithIndexes or learnt with one DescribeTable on first need
-// (and again only when Describe is called). A Table is safe for concurrent
-// use; constructing one does no I/O.
+// Table is a DynamoDB table. Its key schema and indexes are learnt with one
+// DescribeTable on first need, shared by concurrent first uses; a schema
+// declared with WithSchema and WithIndexes is checked against that same
+// DescribeTable. Afterwards the Table describes again only when Describe,
+// Count or WaitActive is called, and it refreshes what it knows from
+// DynamoDB's answer whenever the library changes the table (Update,
+// CreateGlobalIndex, DeleteGlobalIndex, Delete). A Table is safe for
+// concurrent use; constructing one does no I/O.
 type Table struct {
 	name    string
 	c       *conn.Conn
 	version string // optimistic-lock attribute, "" for none
+	// created is when CreateTable created the table (zero otherwise):
+	// DynamoDB may not describe a table it has just created.
+	created time.Time
 
 	describing chan struct{} // one slot: at most one DescribeTable in flight
 	mu         sync.RWMutex
-	schema     *tableSchema
+	// schema is what item operations use: the declared schema until it is
+	// checked, then what DynamoDB described (or CreateTable created).
+	schema *tableSchema
+	// declared is a WithSchema/WithIndexes declaration not yet found to
+	// agree with the table; nil once it did (or when there was none).
+	declared *declaration
+	// mismatch is how declared disagrees with the table; every call that
+	// needs the schema returns it until a Describe finds agreement.
+	mismatch error
+	// stale is set when the library changed the table and DynamoDB's
+	// answer did not describe the result: the next use describes again.
+	stale bool
+}
+
+// declaration is a schema given to NewTable, to be checked once against
+// DescribeTable.
+type declaration struct {
+	keys       []KeyField       // nil: not declared (learnt)
+	indexes    []SecondaryIndex // with hasIndexes: exactly the table's indexes
+	hasIndexes bool             // WithIndexes or WithGlobalIndexes was given
 }
 
 // tableSchema is what a Table knows of itself.
@@ -63,6 +90,7 @@ const (
 type tableConfig struct {
 	schema           []KeyField
 	indexes          []SecondaryIndex
+	hasIndexes       bool // WithIndexes or WithGlobalIndexes was given
 	throughput       *Throughput
 	onDemand         bool
 	stream           *StreamViewType
@@ -95,25 +123,42 @@ type updateOnlyFunc func(*tableConfig)
 
 func (f updateOnlyFunc) applyUpdate(c *tableConfig) { f(c) }
 
-// WithSchema gives the table's key schema (a HashKey and optionally a
-// RangeKey), so that NewTable needs no DescribeTable. Default: learnt from
-// DescribeTable on first use.
+// WithSchema declares the table's key schema (a HashKey and optionally a
+// RangeKey). With CreateTable it is ignored (the key schema is
+// CreateTable's argument). With NewTable the declaration is checked once,
+// on first use, against one DescribeTable (the same single, shared describe
+// a Table without WithSchema makes): key names, types, roles and order must
+// match, else every call that needs the schema returns a
+// *SchemaMismatchError (ErrSchema) naming both sides, before any item
+// request. Until then Item.Key, which does no I/O, uses the declared keys.
+// Default: the key schema is learnt from DescribeTable on first use.
 func WithSchema(keys ...KeyField) TableOption {
 	return tableOnlyFunc(func(c *tableConfig) { c.schema = slices.Clone(keys) })
 }
 
 // WithIndexes gives the table's secondary indexes, local (AllIndex, ...) or
-// global (GlobalAllIndex, ...). With NewTable and WithSchema the table then
-// needs no DescribeTable; with CreateTable they are created. Default: none
-// (or learnt from DescribeTable).
+// global (GlobalAllIndex, ...). With CreateTable they are created. With
+// NewTable they declare exactly the table's indexes and are checked once,
+// like WithSchema, against DescribeTable: the same index names, each local
+// or global as declared, with the same key parts and projection (type and
+// include list, in any order; throughput is not compared). An index missing
+// from either side, or differing, is a *SchemaMismatchError (ErrSchema).
+// Several WithIndexes and WithGlobalIndexes add up. Default: none for
+// CreateTable; for NewTable the table's own indexes, learnt from
+// DescribeTable.
 func WithIndexes(indexes ...SecondaryIndex) TableOption {
-	return tableOnlyFunc(func(c *tableConfig) { c.indexes = append(c.indexes, indexes...) })
+	return tableOnlyFunc(func(c *tableConfig) {
+		c.hasIndexes = true
+		c.indexes = append(c.indexes, indexes...)
+	})
 }
 
 // WithGlobalIndexes is WithIndexes for global secondary indexes; it exists
 // for symmetry with boto's global_indexes and marks every index global.
+// Default: none, as for WithIndexes.
 func WithGlobalIndexes(indexes ...SecondaryIndex) TableOption {
 	return tableOnlyFunc(func(c *tableConfig) {
+		c.hasIndexes = true
 		for _, ix := range indexes {
 			ix.Global = true
 			c.indexes = append(c.indexes, ix)
@@ -158,17 +203,22 @@ func WithVersion(attribute string) TableOption {
 	return tableOnlyFunc(func(c *tableConfig) { c.version = attribute })
 }
 
-// NewTable returns the table name reached through c. It does no I/O: unless
-// WithSchema is given, the key schema is learnt from DescribeTable the first
-// time it is needed.
+// NewTable returns the table name reached through c. It does no I/O: the key
+// schema and indexes are learnt from one DescribeTable the first time they
+// are needed, and a schema declared with WithSchema or WithIndexes is
+// checked against that answer (see WithSchema). WithThroughput, WithOnDemand
+// and WithStream are ignored: the table's own settings are described.
 func NewTable(c *conn.Conn, name string, opts ...TableOption) *Table {
 	cfg := &tableConfig{}
 	for _, o := range opts {
 		o.applyTable(cfg)
 	}
 	t := &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1)}
+	if len(cfg.schema) > 0 || cfg.hasIndexes {
+		t.declared = &declaration{keys: cfg.schema, indexes: slices.Clone(cfg.indexes), hasIndexes: cfg.hasIndexes}
+	}
 	if len(cfg.schema) > 0 {
-		t.schema = &tableSchema{keys: cfg.schema, indexes: cfg.indexes, throughput: cfg.throughput}
+		t.schema = &tableSchema{keys: cfg.schema, indexes: slices.Clone(cfg.indexes)}
 	}
 	return t
 }
@@ -186,12 +236,46 @@ func CreateTable(ctx context.Context, c *conn.Conn, name string, schema []KeyFie
 	if err != nil {
 		return nil, err
 	}
+	s, err := schemaFromCreate(in)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.API().CreateTable(ctx, in); err != nil {
 		return nil, fmt.Errorf("dynamap: create table %q: %w", name, wrapErr(err))
 	}
-	t := &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1)}
-	t.schema = &tableSchema{keys: cfg.schema, indexes: cfg.indexes, throughput: cfg.throughput}
-	return t, nil
+	// Trusted: the table is exactly what was asked for.
+	return &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1), created: time.Now(), schema: s}, nil
+}
+
+// schemaFromCreate is the schema a CreateTable request creates, throughput
+// included: the table's when provisioned, each global index's own or the
+// table's, none when on-demand.
+func schemaFromCreate(in *dynamodb.CreateTableInput) (*tableSchema, error) {
+	d := &types.TableDescription{
+		KeySchema:             in.KeySchema,
+		AttributeDefinitions:  in.AttributeDefinitions,
+		BillingModeSummary:    &types.BillingModeSummary{BillingMode: in.BillingMode},
+		ProvisionedThroughput: provisionedDescription(in.ProvisionedThroughput),
+	}
+	for _, l := range in.LocalSecondaryIndexes {
+		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, types.LocalSecondaryIndexDescription{
+			IndexName: l.IndexName, KeySchema: l.KeySchema, Projection: l.Projection,
+		})
+	}
+	for _, g := range in.GlobalSecondaryIndexes {
+		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, types.GlobalSecondaryIndexDescription{
+			IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection,
+			ProvisionedThroughput: provisionedDescription(g.ProvisionedThroughput),
+		})
+	}
+	return schemaFromDescription(d)
+}
+
+func provisionedDescription(p *types.ProvisionedThroughput) *types.ProvisionedThroughputDescription {
+	if p == nil {
+		return nil
+	}
+	return &types.ProvisionedThroughputDescription{ReadCapacityUnits: p.ReadCapacityUnits, WriteCapacityUnits: p.WriteCapacityUnits}
 }
 
 func createTableInput(name string, cfg *tableConfig) (*dynamodb.CreateTableInput, error) {
@@ -278,30 +362,86 @@ func (t *Table) Name() string { return t.name }
 func (t *Table) Conn() *conn.Conn { return t.c }
 
 // Describe calls DescribeTable, refreshes the table's key schema, indexes and
-// throughput from the answer, and returns the raw description.
+// throughput from the answer, and returns the raw description. A schema
+// declared with WithSchema or WithIndexes that has not yet been found to
+// agree with the table is checked against the answer: if it disagrees, the
+// description is returned with a *SchemaMismatchError, which every call that
+// needs the schema then returns too (until a Describe finds agreement).
 func (t *Table) Describe(ctx context.Context) (*types.TableDescription, error) {
 	out, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
 	if err != nil {
 		return nil, fmt.Errorf("dynamap: describe table %q: %w", t.name, wrapErr(err))
 	}
-	s, err := schemaFromDescription(out.Table)
+	if out.Table == nil {
+		return nil, fmt.Errorf("%w: DescribeTable of %q answered no description", ErrSchema, t.name)
+	}
+	return out.Table, t.learn(out.Table)
+}
+
+// learn replaces what the table knows of itself with a description from
+// DynamoDB (a DescribeTable, CreateTable or UpdateTable answer), checking a
+// pending declaration against it. A nil description (an answer that did not
+// say) makes the next use describe the table again.
+func (t *Table) learn(d *types.TableDescription) error {
+	if d == nil {
+		t.mu.Lock()
+		t.stale = true
+		t.mu.Unlock()
+		return nil
+	}
+	s, err := schemaFromDescription(d)
 	if err != nil {
-		return out.Table, fmt.Errorf("dynamap: table %q: %w", t.name, err)
+		return fmt.Errorf("%w (table %q)", err, t.name)
 	}
 	t.mu.Lock()
-	t.schema = s
-	t.mu.Unlock()
-	return out.Table, nil
+	defer t.mu.Unlock()
+	if t.declared != nil {
+		if err := t.declared.check(t.name, s); err != nil {
+			t.mismatch = err
+			t.schema = nil // Item.Key must not go on using the declared keys
+			return err
+		}
+		t.declared, t.mismatch = nil, nil
+	}
+	t.schema, t.stale = s, false
+	return nil
+}
+
+// learnAfter is learn after a call that did its own work (a change, a
+// wait): that call succeeds, and what learn found wrong is reported by the
+// next call that needs the schema (a mismatch is remembered; anything else
+// makes that call describe the table again).
+func (t *Table) learnAfter(d *types.TableDescription) {
+	if err := t.learn(d); err != nil {
+		var me *SchemaMismatchError
+		if !errors.As(err, &me) {
+			t.mu.Lock()
+			t.stale = true
+			t.mu.Unlock()
+		}
+	}
+}
+
+// cachedSchema returns the table's schema, or the remembered mismatch, when
+// no DescribeTable is needed; ok is false when one is.
+func (t *Table) cachedSchema() (s *tableSchema, err error, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	switch {
+	case t.mismatch != nil:
+		return nil, t.mismatch, true
+	case t.schema != nil && t.declared == nil && !t.stale:
+		return t.schema, nil, true
+	}
+	return nil, nil, false
 }
 
 // schemaFor returns the table's schema, describing the table once if it is
-// not known yet. Concurrent first callers share one DescribeTable.
+// not known yet or a declaration is still to be checked. Concurrent first
+// callers share one DescribeTable.
 func (t *Table) schemaFor(ctx context.Context) (*tableSchema, error) {
-	t.mu.RLock()
-	s := t.schema
-	t.mu.RUnlock()
-	if s != nil {
-		return s, nil
+	if s, err, ok := t.cachedSchema(); ok {
+		return s, err
 	}
 	select {
 	case t.describing <- struct{}{}:
@@ -309,17 +449,20 @@ func (t *Table) schemaFor(ctx context.Context) (*tableSchema, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-t.describing }()
-	t.mu.RLock()
-	s = t.schema
-	t.mu.RUnlock()
-	if s != nil {
-		return s, nil
+	if s, err, ok := t.cachedSchema(); ok {
+		return s, err
 	}
 	if _, err := t.Describe(ctx); err != nil {
+		if errors.Is(err, ErrSchema) {
+			return nil, err
+		}
 		return nil, errors.Join(ErrSchema, err)
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if t.mismatch != nil {
+		return nil, t.mismatch
+	}
 	return t.schema, nil
 }
 
@@ -358,7 +501,9 @@ func (t *Table) Indexes(ctx context.Context) ([]SecondaryIndex, error) {
 }
 
 // Throughput returns the table's provisioned throughput, or nil for an
-// on-demand table, describing the table once if it is not known.
+// on-demand table, describing the table once if it is not known. It reports
+// the last description DynamoDB gave: a DescribeTable, or the answer to this
+// Table's Update and index changes, refreshed by WaitActive.
 func (t *Table) Throughput(ctx context.Context) (*Throughput, error) {
 	s, err := t.schemaFor(ctx)
 	if err != nil {
@@ -372,7 +517,10 @@ func (t *Table) Throughput(ctx context.Context) (*Throughput, error) {
 }
 
 // schemaFromDescription turns a DescribeTable answer into the same Go values
-// CreateTable takes. Unknown key or projection types are ErrSchema.
+// CreateTable takes. Unknown key or projection types are ErrSchema. An
+// on-demand table (BillingModeSummary PAY_PER_REQUEST) and its indexes have
+// no throughput, whatever stale numbers the answer still carries; an index
+// being deleted is left out (it can no longer be used).
 func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: empty table description", ErrSchema)
@@ -389,7 +537,11 @@ func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &tableSchema{keys: keys, throughput: throughputFrom(d.ProvisionedThroughput)}
+	onDemand := d.BillingModeSummary != nil && d.BillingModeSummary.BillingMode == types.BillingModePayPerRequest
+	s := &tableSchema{keys: keys}
+	if !onDemand {
+		s.throughput = throughputFrom(d.ProvisionedThroughput)
+	}
 	for _, l := range d.LocalSecondaryIndexes {
 		ix, err := indexFrom(deref(l.IndexName), l.KeySchema, l.Projection, defs)
 		if err != nil {
@@ -398,6 +550,9 @@ func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 		s.indexes = append(s.indexes, ix)
 	}
 	for _, g := range d.GlobalSecondaryIndexes {
+		if g.IndexStatus == types.IndexStatusDeleting {
+			continue
+		}
 		ix, err := indexFrom(deref(g.IndexName), g.KeySchema, g.Projection, defs)
 		if err != nil {
 			if g.IndexStatus == types.IndexStatusCreating {
@@ -408,7 +563,9 @@ func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 			return nil, err
 		}
 		ix.Global = true
-		ix.Throughput = throughputFrom(g.ProvisionedThroughput)
+		if !onDemand {
+			ix.Throughput = throughputFrom(g.ProvisionedThroughput)
+		}
 		s.indexes = append(s.indexes, ix)
 	}
 	return s, nil
@@ -428,7 +585,12 @@ func indexFrom(name string, ks []types.KeySchemaElement, p *types.Projection, de
 
 // Update changes the table's provisioned throughput (WithThroughput or
 // WithOnDemand), its global indexes' throughput (WithGlobalThroughput) and
-// its stream (WithStream). It does not wait for the change.
+// its stream (WithStream). It does not wait for the change. The Table then
+// reports what DynamoDB's answer describes (on AWS a table being updated
+// keeps its old throughput until it is ACTIVE again) and, after WaitActive,
+// the finished change. A declared schema not yet checked is checked against
+// the answer; a mismatch is returned by the next call that needs the
+// schema.
 func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 	cfg := &tableConfig{}
 	for _, o := range opts {
@@ -459,28 +621,19 @@ func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 			in.StreamSpecification = &types.StreamSpecification{StreamEnabled: ptr(true), StreamViewType: *cfg.stream}
 		}
 	}
-	if _, err := t.c.API().UpdateTable(ctx, in); err != nil {
+	out, err := t.c.API().UpdateTable(ctx, in)
+	if err != nil {
 		return fmt.Errorf("dynamap: update table %q: %w", t.name, wrapErr(err))
 	}
-	t.forgetSchema()
+	t.learnAfter(out.TableDescription)
 	return nil
-}
-
-// forgetSchema drops what the table learnt from DescribeTable so that the
-// next use describes it again (after changes to throughput or indexes).
-func (t *Table) forgetSchema() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.schema == nil {
-		return
-	}
-	// Keys never change; keep them so item operations need no new describe.
-	t.schema = &tableSchema{keys: t.schema.keys, indexes: t.schema.indexes, throughput: t.schema.throughput}
 }
 
 // CreateGlobalIndex adds a global secondary index to the table. On a
 // provisioned table an index without WithThroughput gets the table's
-// throughput. It does not wait: WaitActive waits for the index too.
+// throughput. It does not wait: WaitActive waits for the index too. The
+// Table lists the index from DynamoDB's answer on (while it is being
+// created, Query on it fails until WaitActive).
 func (t *Table) CreateGlobalIndex(ctx context.Context, ix SecondaryIndex) error {
 	ix.Global = true
 	if err := ix.validate(); err != nil {
@@ -503,20 +656,32 @@ func (t *Table) CreateGlobalIndex(ctx context.Context, ix SecondaryIndex) error 
 		AttributeDefinitions:        defs.list,
 		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: action}},
 	}
-	if _, err := t.c.API().UpdateTable(ctx, in); err != nil {
+	out, err := t.c.API().UpdateTable(ctx, in)
+	if err != nil {
 		return fmt.Errorf("dynamap: create index %q on %q: %w", ix.Name, t.name, wrapErr(err))
 	}
-	t.mu.Lock()
-	if t.schema != nil {
-		ns := *t.schema
-		ns.indexes = append(slices.Clone(ns.indexes), ix)
-		t.schema = &ns
+	d := out.TableDescription
+	if d != nil {
+		// DynamoDB may list the new index before its attribute
+		// definitions: add the ones this request gave.
+		dc := *d
+		dc.AttributeDefinitions = slices.Clone(d.AttributeDefinitions)
+		for _, def := range defs.list {
+			if !slices.ContainsFunc(dc.AttributeDefinitions, func(a types.AttributeDefinition) bool {
+				return deref(a.AttributeName) == deref(def.AttributeName)
+			}) {
+				dc.AttributeDefinitions = append(dc.AttributeDefinitions, def)
+			}
+		}
+		d = &dc
 	}
-	t.mu.Unlock()
+	t.learnAfter(d)
 	return nil
 }
 
-// DeleteGlobalIndex removes the named global secondary index.
+// DeleteGlobalIndex removes the named global secondary index. It does not
+// wait (WaitActive does); the Table stops listing the index from DynamoDB's
+// answer on.
 func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 	n := name
 	in := &dynamodb.UpdateTableInput{
@@ -525,40 +690,60 @@ func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 			{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: &n}},
 		},
 	}
-	if _, err := t.c.API().UpdateTable(ctx, in); err != nil {
+	out, err := t.c.API().UpdateTable(ctx, in)
+	if err != nil {
 		return fmt.Errorf("dynamap: delete index %q on %q: %w", name, t.name, wrapErr(err))
 	}
 	t.mu.Lock()
-	if t.schema != nil {
-		ns := *t.schema
-		ns.indexes = slices.DeleteFunc(slices.Clone(ns.indexes), func(ix SecondaryIndex) bool { return ix.Name == name })
-		t.schema = &ns
+	if t.declared != nil && t.declared.hasIndexes {
+		// A declaration not yet checked no longer holds the deleted index.
+		t.declared.indexes = slices.DeleteFunc(t.declared.indexes, func(ix SecondaryIndex) bool { return ix.Name == name })
 	}
 	t.mu.Unlock()
+	t.learnAfter(out.TableDescription)
 	return nil
 }
 
-// Delete deletes the table. It does not wait: call WaitDeleted.
+// Delete deletes the table. It does not wait: call WaitDeleted. The Table
+// forgets what it knew of the table's indexes and throughput: the next call
+// that needs them describes the table again.
 func (t *Table) Delete(ctx context.Context) error {
 	if _, err := t.c.API().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &t.name}); err != nil {
 		return fmt.Errorf("dynamap: delete table %q: %w", t.name, wrapErr(err))
 	}
+	t.mu.Lock()
+	t.stale = true
+	t.mu.Unlock()
 	return nil
 }
 
+// createdGrace is how long after CreateTable WaitActive takes "table not
+// found" for DynamoDB not describing the new table yet (DescribeTable is
+// eventually consistent) rather than for a missing table.
+const createdGrace = 30 * time.Second
+
 // WaitActive polls DescribeTable until the table and all its global indexes
-// are ACTIVE, or ctx ends. Polling starts at 50 ms and backs off to 2 s.
+// are ACTIVE, or ctx ends, then refreshes the Table's schema, indexes and
+// throughput from that last answer (checking a declared schema, see
+// WithSchema: a mismatch is returned by the next call that needs the
+// schema). Polling starts at 50 ms and backs off to 2 s. A table that
+// does not exist is an error wrapping ErrTableNotFound (and the SDK's
+// *types.ResourceNotFoundException), except during the first 30 seconds
+// after CreateTable returned this Table, while DynamoDB may not describe the
+// new table yet.
 func (t *Table) WaitActive(ctx context.Context) error {
-	return poll(ctx, func() (bool, error) {
+	var active *types.TableDescription
+	err := poll(ctx, func() (bool, error) {
 		out, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
 		if err != nil {
-			if err = wrapErr(err); errors.Is(err, ErrTableNotFound) {
+			err = wrapErr(err)
+			if errors.Is(err, ErrTableNotFound) && !t.created.IsZero() && time.Since(t.created) < createdGrace {
 				return false, nil // created moments ago; not yet visible
 			}
-			return false, fmt.Errorf("dynamap: describe table %q: %w", t.name, err)
+			return false, fmt.Errorf("dynamap: wait for table %q: %w", t.name, err)
 		}
 		d := out.Table
-		if d.TableStatus != types.TableStatusActive {
+		if d == nil || d.TableStatus != types.TableStatusActive {
 			return false, nil
 		}
 		for _, g := range d.GlobalSecondaryIndexes {
@@ -566,12 +751,19 @@ func (t *Table) WaitActive(ctx context.Context) error {
 				return false, nil
 			}
 		}
+		active = d
 		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	t.learnAfter(active)
+	return nil
 }
 
 // WaitDeleted polls DescribeTable until the table no longer exists, or ctx
-// ends. Polling starts at 50 ms and backs off to 2 s.
+// ends; a table that does not exist (or never did) is done at once. Polling
+// starts at 50 ms and backs off to 2 s.
 func (t *Table) WaitDeleted(ctx context.Context) error {
 	return poll(ctx, func() (bool, error) {
 		_, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
@@ -605,7 +797,9 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 
 // Count returns the table's item count as DynamoDB reports it in
 // DescribeTable: approximate, refreshed by DynamoDB about every six hours
-// (DynamoDB Local reports it exactly). For an exact count use Scan(...).Count.
+// (DynamoDB Local reports it exactly). For an exact count use
+// Scan(nil, Consistent()).Count. Like Describe, it refreshes the Table's
+// schema and checks a declared one.
 func (t *Table) Count(ctx context.Context) (int64, error) {
 	d, err := t.Describe(ctx)
 	if err != nil {
@@ -686,3 +880,100 @@ func ListTables(ctx context.Context, c *conn.Conn) iter.Seq2[string, error] {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// SchemaMismatchError reports a schema declared with WithSchema or
+// WithIndexes that disagrees with the table as DynamoDB describes it. Every
+// call that needs the schema returns it, before any item request. It
+// unwraps to ErrSchema.
+type SchemaMismatchError struct {
+	Table    string // table name
+	What     string // what disagrees: "key schema" or `index "name"`
+	Declared string // the declared side, "absent" when not declared
+	Actual   string // the table's side, "absent" when the table has none
+}
+
+// Error implements error.
+func (e *SchemaMismatchError) Error() string {
+	return fmt.Sprintf("dynamap: schema error: table %q: %s declared as %s, but the table has %s", e.Table, e.What, e.Declared, e.Actual)
+}
+
+// Unwrap returns ErrSchema.
+func (e *SchemaMismatchError) Unwrap() error { return ErrSchema }
+
+// check compares the declaration with the table's described schema: keys
+// (names, types, roles, order) when declared; with hasIndexes, exactly the
+// same index names, each local or global as declared, with the same key
+// parts, projection type and include list (in any order). Throughput is not
+// compared: it is not part of what items and queries rely on.
+func (d *declaration) check(table string, actual *tableSchema) error {
+	if d.keys != nil && !slices.Equal(d.keys, actual.keys) {
+		return &SchemaMismatchError{Table: table, What: "key schema", Declared: keysString(d.keys), Actual: keysString(actual.keys)}
+	}
+	if !d.hasIndexes {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, ix := range d.indexes {
+		names[ix.Name] = true
+	}
+	for _, ix := range actual.indexes {
+		names[ix.Name] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	slices.Sort(sorted)
+	declared := map[string]SecondaryIndex{}
+	for _, ix := range d.indexes {
+		declared[ix.Name] = ix
+	}
+	for _, name := range sorted {
+		want, inDecl := declared[name]
+		got, inTable := actual.index(name)
+		if inDecl && inTable && sameIndex(want, got) {
+			continue
+		}
+		e := &SchemaMismatchError{Table: table, What: fmt.Sprintf("index %q", name), Declared: "absent", Actual: "absent"}
+		if inDecl {
+			e.Declared = indexString(want)
+		}
+		if inTable {
+			e.Actual = indexString(got)
+		}
+		return e
+	}
+	return nil
+}
+
+// sameIndex reports whether two indexes agree in all but throughput.
+func sameIndex(a, b SecondaryIndex) bool {
+	if a.Global != b.Global || a.Projection != b.Projection || !slices.Equal(a.Parts, b.Parts) {
+		return false
+	}
+	ai, bi := slices.Clone(a.Include), slices.Clone(b.Include)
+	slices.Sort(ai)
+	slices.Sort(bi)
+	return slices.Equal(ai, bi)
+}
+
+func keysString(keys []KeyField) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// indexString is "global [zip (HASH N)] projecting INCLUDE [a b]".
+func indexString(ix SecondaryIndex) string {
+	kind := "local"
+	if ix.Global {
+		kind = "global"
+	}
+	s := fmt.Sprintf("%s %s projecting %s", kind, keysString(ix.Parts), ix.Projection)
+	if len(ix.Include) > 0 {
+		s += " [" + strings.Join(ix.Include, " ") + "]"
+	}
+	return s
+}

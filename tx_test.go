@@ -83,9 +83,10 @@ type noCallsAPI struct{ conn.API }
 func TestTransactWriteRejectsBadInputBeforeRequest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := conn.FromClient(noCallsAPI{})
-	users := NewTable(c, "users", WithSchema(HashKey("id")))
-	orders := NewTable(c, "orders", WithSchema(HashKey("id"), RangeKey("n", N)))
+	usersKeys, ordersKeys := []KeyField{HashKey("id")}, []KeyField{HashKey("id"), RangeKey("n", N)}
+	c := conn.FromClient(withTables(noCallsAPI{}, describedAs("users", usersKeys), describedAs("orders", ordersKeys)))
+	users := NewTable(c, "users", WithSchema(usersKeys...))
+	orders := NewTable(c, "orders", WithSchema(ordersKeys...))
 
 	var many []TxOp
 	for i := range 101 {

@@ -9,7 +9,8 @@ import (
 	"github.com/dynamap/dynamap/conn"
 )
 
-// dyn is dynamap. Its table is built WithSchema, so it never describes.
+// dyn is dynamap. Its table is built WithSchema, which is checked against
+// one DescribeTable on first use, then never again.
 type dyn struct {
 	t *dynamap.Table
 }

@@ -324,9 +324,9 @@ func (r *runner) describeCount(ctx context.Context, client *dynamodb.Client, cou
 		}
 		v[i] = float64(counter.Diff(before)["DescribeTable"])
 	}
-	m := r.rep.add(Metric{Section: "1 overhead", Name: "DescribeTable per new table handle (100 GetItems)", Unit: "requests", Values: v, Target: "<= raw"})
+	m := r.rep.add(Metric{Section: "1 overhead", Name: "DescribeTable per new table handle (100 GetItems)", Unit: "requests", Values: v, Target: "<= raw + 1 (the declared schema is checked once)"})
 	if d, b := r.rep.idx("dynamap"), r.rep.idx("raw"); d >= 0 {
-		m.Met = boolp(v[d] <= v[b])
+		m.Met = boolp(v[d] <= v[b]+1)
 	}
 	if describeProbe != nil {
 		before := counter.Snapshot()
@@ -334,7 +334,7 @@ func (r *runner) describeCount(ctx context.Context, client *dynamodb.Client, cou
 			return err
 		}
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(
-			"dynamap tables are built WithSchema, so they never describe. A dynamap.NewTable without WithSchema sent %d DescribeTable for 100 GetItems (once per Table value, then cached); the rows above do not include it.",
+			"dynamap tables are built WithSchema, checked against one DescribeTable on first use. A dynamap.NewTable without WithSchema sent %d DescribeTable for 100 GetItems (once per Table value, then cached); the rows above do not include it.",
 			counter.Diff(before)["DescribeTable"]))
 	}
 	return nil
