@@ -249,7 +249,7 @@ func TestBatchWritePutContextBoundsOnlyItsWait(t *testing.T) {
 	f := newFakeStore()
 	release := make(chan struct{})
 	f.failErr = func(int) error { <-release; return nil }
-	tb := NewTable(conn.FromClient(f), "fake", WithSchema(batchSchema...))
+	tb := NewTable(connDescribing(f, "fake", batchSchema), "fake", WithSchema(batchSchema...))
 	b := tb.BatchWrite(batchOpts(Concurrency(1))...)
 	ctx := context.Background()
 	for i := range 25 { // the 25th dispatches the first buffer, which hangs
@@ -348,7 +348,7 @@ func TestBatchGetContextEndListsUnreadKeys(t *testing.T) {
 		err = nil
 		ctx, cancel = context.WithCancel(context.Background())
 		slow := &slowGets{delay: time.Hour, items: map[string]map[string]types.AttributeValue{}, asked: map[string]int{}}
-		ft := NewTable(conn.FromClient(slow), "fake", WithSchema(batchSchema...))
+		ft := NewTable(connDescribing(slow, "fake", batchSchema), "fake", WithSchema(batchSchema...))
 		go func() {
 			for slow.calls.Load() == 0 {
 				time.Sleep(time.Millisecond)
