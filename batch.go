@@ -677,18 +677,20 @@ func (b *BatchTable) Flush(ctx context.Context) error {
 	return b.wait(ctx, sends, err)
 }
 
-// Close flushes the writer (see Flush) and closes it: later calls return
-// ErrClosed, and closing again returns nil. Close returns an
+// Close flushes the writer (see Flush) and closes it: later PutItem,
+// DeleteItem and Flush calls return ErrClosed. Close returns an
 // *UnprocessedError listing every request handed to the writer that was not
-// written and not reported by an earlier call.
+// written and not reported by an earlier call. Closing again, or
+// concurrently (from an OnProgress callback, or from BatchWriteFunc after
+// the function closed the writer itself), also waits, as Flush does, for
+// every call still in flight and the OnProgress calls reporting them, and
+// returns what failed and was not reported before (nil when nothing is
+// left): no Close returns while the writer still has requests on their
+// way.
 func (b *BatchTable) Close(ctx context.Context) error {
 	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil
-	}
 	b.closed = true
-	sends, err := b.sendBuffer(ctx)
+	sends, err := b.sendBuffer(ctx) // after the first Close the buffer is empty: only the calls in flight
 	b.mu.Unlock()
 	return b.wait(ctx, sends, err)
 }

@@ -713,8 +713,17 @@ func (t *Table) Delete(ctx context.Context) error {
 	}
 	t.mu.Lock()
 	t.stale = true
+	t.created = time.Time{} // deleted: a missing table is missing, not yet to appear
 	t.mu.Unlock()
 	return nil
+}
+
+// justCreated reports whether CreateTable made this Table's table less than
+// createdGrace ago (and Delete has not deleted it since).
+func (t *Table) justCreated() bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return !t.created.IsZero() && time.Since(t.created) < createdGrace
 }
 
 // createdGrace is how long after CreateTable WaitActive takes "table not
@@ -729,15 +738,15 @@ const createdGrace = 30 * time.Second
 // schema). Polling starts at 50 ms and backs off to 2 s. A table that
 // does not exist is an error wrapping ErrTableNotFound (and the SDK's
 // *types.ResourceNotFoundException), except during the first 30 seconds
-// after CreateTable returned this Table, while DynamoDB may not describe the
-// new table yet.
+// after CreateTable returned this Table (unless this Table has deleted it
+// since), while DynamoDB may not describe the new table yet.
 func (t *Table) WaitActive(ctx context.Context) error {
 	var active *types.TableDescription
 	err := poll(ctx, func() (bool, error) {
 		out, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
 		if err != nil {
 			err = wrapErr(err)
-			if errors.Is(err, ErrTableNotFound) && !t.created.IsZero() && time.Since(t.created) < createdGrace {
+			if errors.Is(err, ErrTableNotFound) && t.justCreated() {
 				return false, nil // created moments ago; not yet visible
 			}
 			return false, fmt.Errorf("dynamap: wait for table %q: %w", t.name, err)
