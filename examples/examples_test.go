@@ -22,8 +22,10 @@ import (
 // output must contain.
 var expected = map[string][]string{
 	"quickstart": {
+		"created table users with key [username date_joined]",
 		"second put of the same key refused: true",
 		"batch loaded; the table now holds 201 items",
+		"batch get of 6 keys found 5",
 		"after Delete, GetItem says not found: true",
 	},
 	"batchload": {

@@ -1,18 +1,25 @@
-// Command quickstart walks through dynamap on an embedded DynamoDB Local:
-// create a table, put, get, partial save, query with filters, batch load,
-// batch get, delete. Run it with: go run ./examples/quickstart
+// Command quickstart walks through dynamap: connect, create a table, put,
+// get, partial save, batch load, query with filters, batch get, delete.
+//
+// Run it with: go run ./examples/quickstart
+//
+// It starts an embedded DynamoDB Local (ddblocal installs it on first use)
+// unless DYNAMODB_ENDPOINT names one. With -aws it runs against DynamoDB on
+// AWS instead: it creates a table named users there and deletes it at the end.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"os"
 	"time"
 
 	"github.com/dynamap/dynamap"
-	"github.com/dynamap/dynamap/examples/internal/exenv"
+	"github.com/dynamap/dynamap/conn"
+	"github.com/dynamap/dynamap/ddblocal"
 )
 
 // User is a typed view of an item; dynamodbav tags name the attributes.
@@ -24,16 +31,42 @@ type User struct {
 }
 
 func main() {
-	if err := run(); err != nil {
+	onAWS := flag.Bool("aws", false, "use DynamoDB on AWS (AWS_REGION, the shared config and the SDK's credential chain)")
+	flag.Parse()
+	if err := run(*onAWS); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run() error {
+// connect returns a connection and a function that stops what it started.
+func connect(ctx context.Context, onAWS bool) (*conn.Conn, func(), error) {
+	if onAWS || os.Getenv(conn.EnvEndpoint) != "" {
+		// This is how you connect to AWS: the region, profile and
+		// credentials come from AWS_REGION, AWS_PROFILE, the shared config
+		// and the SDK's credential chain; DYNAMODB_ENDPOINT, when set, points
+		// the connection at another endpoint, such as a DynamoDB Local.
+		c, err := conn.New(ctx)
+		return c, func() {}, err
+	}
+	// An embedded DynamoDB Local on a free loopback port.
+	fmt.Fprintln(os.Stderr, "starting an embedded DynamoDB Local (set DYNAMODB_ENDPOINT to use another)...")
+	srv, err := ddblocal.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := conn.New(ctx, func(o *conn.Options) { o.Endpoint = srv.Endpoint() })
+	if err != nil {
+		_ = srv.Close()
+		return nil, nil, err
+	}
+	return c, func() { _ = srv.Close() }, nil
+}
+
+func run(onAWS bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	c, stop, err := exenv.Connect(ctx)
+	c, stop, err := connect(ctx, onAWS)
 	if err != nil {
 		return err
 	}
@@ -46,6 +79,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := users.Delete(context.WithoutCancel(ctx)); err != nil {
+			log.Print(err)
+		}
+	}()
 	if err := users.WaitActive(ctx); err != nil {
 		return err
 	}
@@ -65,8 +103,8 @@ func run() error {
 	err = users.PutItem(ctx, User{Username: "johndoe", DateJoined: 1366056668, FirstName: "Impostor"})
 	fmt.Println("second put of the same key refused:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
 
-	// 3. Get it back, change one field, save only that change.
-	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668})
+	// 3. Get it back (a consistent read sees every write before it), change one field, save only that change.
+	john, err := users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668}, dynamap.Consistent())
 	if err != nil {
 		return err
 	}
@@ -98,7 +136,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	n, err := users.Scan(nil).Count(ctx)
+	n, err := users.Scan(nil, dynamap.Consistent()).Count(ctx)
 	if err != nil {
 		return err
 	}
@@ -106,7 +144,7 @@ func run() error {
 
 	// 5. Query with key conditions and a filter, ranging over the lazy result.
 	rs := users.Query(dynamap.Filter{"username__eq": "user003", "date_joined__gte": 1366056700},
-		dynamap.Where(dynamap.Filter{"first_name__in": []string{"Ann", "Cid"}}), dynamap.Limit(5))
+		dynamap.Where(dynamap.Filter{"first_name__in": []string{"Ann", "Cid"}}), dynamap.Limit(5), dynamap.Consistent())
 	for item, err := range rs.All(ctx) {
 		if err != nil {
 			return err
@@ -114,7 +152,8 @@ func run() error {
 		fmt.Println("  query:", item.Get("username"), item.Get("date_joined"), item.Get("first_name"))
 	}
 
-	// ... or decode straight into structs, from an index.
+	// ... or decode straight into structs, from an index (global indexes are
+	// eventually consistent: on AWS the newest items may be missing for a moment).
 	bobs, err := dynamap.Collect[User](ctx, users.Query(dynamap.Filter{"first_name__eq": "Bob"}, dynamap.Index("ByFirstName")))
 	if err != nil {
 		return err
@@ -127,7 +166,7 @@ func run() error {
 		want = append(want, dynamap.Key{"username": fmt.Sprintf("user%03d", i), "date_joined": 1366056669 + i})
 	}
 	want = append(want, dynamap.Key{"username": "nobody", "date_joined": 1})
-	got, err := users.BatchGet(want).Collect(ctx)
+	got, err := users.BatchGet(want, dynamap.Consistent()).Collect(ctx)
 	if err != nil {
 		return err
 	}
@@ -143,12 +182,8 @@ func run() error {
 	if err := john.Delete(ctx); err != nil {
 		return err
 	}
-	_, err = users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668})
+	_, err = users.GetItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668}, dynamap.Consistent())
 	fmt.Println("after Delete, GetItem says not found:", errors.Is(err, dynamap.ErrItemNotFound))
 
-	if err := users.Delete(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "done")
 	return nil
 }
