@@ -59,5 +59,5 @@ func ExampleNew() {
 	fmt.Printf("%+v\n", conn.Options{AccessKeyID: o.AccessKeyID, SecretAccessKey: "wJalrXUtnFEMI"})
 	// Output:
 	// us-east-1 http://127.0.0.1:8000 5 16
-	// {Region: Profile: Endpoint: AccessKeyID:AKIDEXAMPLE SecretAccessKey:*** SessionToken: MaxRetries:0 RetryMaxBackoff:0s MaxConcurrency:0 HTTPClient:<nil> ReturnConsumedCapacity: OnRequest:<nil> OnError:<nil>}
+	// {Region: Profile: Endpoint: AccessKeyID:AKIDEXAMPLE SecretAccessKey:*** SessionToken: MaxRetries:0 RetryMaxBackoff:0s MaxConcurrency:0 HTTPClient:<nil> ReturnConsumedCapacity: OnRequest:<nil> OnError:<nil> Tracer:<nil>}
 }
