@@ -74,10 +74,11 @@ type Tracer interface {
 	// leaves ctx as it is.
 	TraceRequestStart(ctx context.Context, op, table string) context.Context
 
-	// TraceRequestEnd is called exactly once for each TraceRequestStart,
-	// also when ctx was done before a slot was free, after the
-	// concurrency slot is released and before Options.OnRequest and
-	// Options.OnError. ctx is the context TraceRequestStart returned.
+	// TraceRequestEnd is called exactly once for each TraceRequestStart
+	// (also when ctx was done before a slot was free; not if the
+	// underlying API panics), after the concurrency slot is released and
+	// before Options.OnRequest and Options.OnError. ctx is the context
+	// TraceRequestStart returned.
 	TraceRequestEnd(ctx context.Context, m Measurement)
 }
 
