@@ -42,6 +42,10 @@ if [[ -f bench/go.mod ]]; then
 	step "bench: go vet + go test -short" bash -c 'cd bench && go vet ./... && go test -count=1 -run . -short ./...'
 fi
 
+if [[ -f examples/otelconn/go.mod ]]; then
+	step "examples/otelconn: go vet + go test" bash -c 'cd examples/otelconn && go vet ./... && go test -race -count=1 ./...'
+fi
+
 shopt -s nullglob
 tests=(*_test.go)
 shopt -u nullglob

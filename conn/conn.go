@@ -3,10 +3,18 @@
 // flight, and per-call measurements.
 //
 // Every DynamoDB call dynamap makes goes through [Conn.API], an instrumented
-// [API] that waits for a concurrency slot, calls the underlying client and
-// reports a [Measurement]. Retrying transient errors (throttling, 5xx,
-// connection resets) is the job of the SDK's standard retryer configured by
-// [New]; this package never retries on its own.
+// [API]. Each call takes one path: Options.Tracer's TraceRequestStart, a
+// wait for a concurrency slot, the underlying client's method, the slot's
+// release, and then, outside the slot, TraceRequestEnd, Options.OnRequest
+// (with a [Measurement]) and Options.OnError, so a slow hook never holds
+// back other calls. Retrying transient errors (throttling, 5xx, connection
+// resets) is the job of the SDK's standard retryer configured by [New];
+// this package never retries on its own.
+//
+// Errors returned by New start with "dynamap: " and wrap [ErrConfig].
+// Errors returned by calls through Conn.API are the underlying client's (or
+// the context's) errors, unchanged apart from secret redaction, so that
+// dynamap adds its "dynamap: " prefix exactly once when it wraps them.
 //
 // Credentials never appear in an error string, a [Measurement] or the
 // formatted form of [Options].
@@ -61,6 +69,11 @@ const LocalRegion = "us-east-1"
 const localCredential = "dynamap"
 
 const redacted = "***"
+
+// ErrConfig is wrapped by every error [New] returns: an invalid option or
+// environment variable, static credentials given by halves, no region, or
+// the SDK failing to load its configuration (whose error is wrapped too).
+var ErrConfig = errors.New("dynamap: bad connection configuration")
 
 // Options configures a [Conn]. The zero value is usable: every zero field
 // falls back to an environment variable or the SDK's default, as documented
@@ -128,15 +141,23 @@ type Options struct {
 	ReturnConsumedCapacity types.ReturnConsumedCapacity
 
 	// OnRequest, if non-nil, is called once per call made through
-	// [Conn.API], after it returns (successful or not), from the caller's
-	// goroutine. Default: nil.
+	// [Conn.API], after it returns (successful or not) and its concurrency
+	// slot is released, from the caller's goroutine (so a slow OnRequest
+	// delays only its own caller). Default: nil.
 	OnRequest func(Measurement)
 
 	// OnError, if non-nil, is called exactly once for each call through
 	// [Conn.API] that returns an error, after the SDK's retries are
-	// exhausted (and after OnRequest). op is the operation name, e.g.
-	// "PutItem". Default: nil.
+	// exhausted, after the concurrency slot is released, and after
+	// OnRequest. op is the operation name, e.g. "PutItem". Default: nil.
 	OnError func(op string, err error)
+
+	// Tracer, if non-nil, is told when each call through [Conn.API] starts
+	// (before it waits for a concurrency slot; the context it returns is
+	// the one the call then uses) and ends (after the slot is released,
+	// before OnRequest), e.g. to open and end a span per call. Default:
+	// nil.
+	Tracer Tracer
 }
 
 // optionsView has Options' fields and none of its methods, so it can be
@@ -179,6 +200,9 @@ type Conn struct {
 	// counting is true when raw's own middleware counts attempts (clients
 	// built by New or rebuilt by FromClient), so calls need no extra option.
 	counting bool
+	// observed is true when a hook reads Measurement.Table, so that calls
+	// without one do not work it out.
+	observed bool
 }
 
 // New builds a Conn on config.LoadDefaultConfig and dynamodb.NewFromConfig,
@@ -206,7 +230,7 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 	static := o.AccessKeyID != "" || o.SecretAccessKey != "" || o.SessionToken != ""
 	if static {
 		if o.AccessKeyID == "" || o.SecretAccessKey == "" {
-			return nil, errors.New("conn: static credentials need both Options.AccessKeyID and Options.SecretAccessKey")
+			return nil, fmt.Errorf("%w: static credentials need both Options.AccessKeyID and Options.SecretAccessKey", ErrConfig)
 		}
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, o.SessionToken)))
@@ -225,13 +249,13 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("conn: loading AWS config: %w", err)
+		return nil, fmt.Errorf("%w: loading AWS config: %w", ErrConfig, err)
 	}
 	if cfg.Region == "" && o.Endpoint != "" {
 		cfg.Region = LocalRegion
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("conn: no AWS region configured: set Options.Region, AWS_REGION, or region in the shared config profile")
+		return nil, fmt.Errorf("%w: no AWS region: set Options.Region, AWS_REGION, or region in the shared config profile", ErrConfig)
 	}
 	o.Region = cfg.Region
 	if !static && o.Endpoint != "" && !isAWSEndpoint(o.Endpoint) && !hasCredentialSource(cfg) {
@@ -261,8 +285,8 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Conn, error) {
 // FromClient wraps any API implementation (a *dynamodb.Client, a fake, a
 // fault injector) in a Conn. Of the Options, only MaxConcurrency (default
 // DefaultMaxConcurrency; values <= 0 mean the default, and no environment
-// variable is consulted), ReturnConsumedCapacity, OnRequest and OnError
-// apply; Region, Profile, Endpoint, credentials, retries and HTTPClient are
+// variable is consulted), ReturnConsumedCapacity, OnRequest, OnError and
+// Tracer apply; Region, Profile, Endpoint, credentials, retries and HTTPClient are
 // ignored, since api is already configured. A *dynamodb.Client is used
 // through a copy made with dynamodb.New from its Options plus dynamap's
 // attempt-counting middleware, added once rather than on every call; the
@@ -294,20 +318,23 @@ func newConn(api API, o Options) *Conn {
 			c.secrets = append(c.secrets, s)
 		}
 	}
+	c.observed = o.OnRequest != nil || o.Tracer != nil
 	c.api = &instrumented{c: c}
 	return c
 }
 
 // API returns the instrumented API every dynamap call goes through: each
-// method waits for a concurrency slot (or for ctx to be done), calls the
-// underlying client and reports a Measurement to Options.OnRequest.
+// method calls Options.Tracer's TraceRequestStart, waits for a concurrency
+// slot (or for ctx to be done), calls the underlying client, releases the
+// slot, and then reports to the Tracer, Options.OnRequest and
+// Options.OnError.
 func (c *Conn) API() API { return c.api }
 
-// Unwrap returns the underlying, uninstrumented API (the *dynamodb.Client
+// Raw returns the underlying, uninstrumented API (the *dynamodb.Client
 // built by New, or the value given to FromClient, or for a
 // *dynamodb.Client given to FromClient its copy). Calls made on it bypass
-// the concurrency cap and the measurements.
-func (c *Conn) Unwrap() API { return c.raw }
+// the concurrency cap, the measurements and the hooks.
+func (c *Conn) Raw() API { return c.raw }
 
 // Options returns a copy of the effective options: fallbacks applied
 // (resolved Region, Endpoint, MaxConcurrency, ...), with SecretAccessKey and
@@ -327,11 +354,11 @@ func (c *Conn) Options() Options {
 func resolveEnv(o *Options) error {
 	if o.Endpoint != "" {
 		if err := checkEndpoint(o.Endpoint); err != nil {
-			return fmt.Errorf("conn: Options.Endpoint %q: %w", o.Endpoint, err)
+			return fmt.Errorf("%w: Options.Endpoint %q: %w", ErrConfig, o.Endpoint, err)
 		}
 	} else if v := strings.TrimSpace(os.Getenv(EnvEndpoint)); v != "" {
 		if err := checkEndpoint(v); err != nil {
-			return fmt.Errorf("conn: environment variable %s=%q: %w", EnvEndpoint, v, err)
+			return fmt.Errorf("%w: environment variable %s=%q: %w", ErrConfig, EnvEndpoint, v, err)
 		}
 		o.Endpoint = v
 	}
@@ -340,7 +367,7 @@ func resolveEnv(o *Options) error {
 		if v, ok := os.LookupEnv(EnvMaxRetries); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 {
-				return fmt.Errorf("conn: environment variable %s=%q: want an integer >= 0", EnvMaxRetries, v)
+				return fmt.Errorf("%w: environment variable %s=%q: want an integer >= 0", ErrConfig, EnvMaxRetries, v)
 			}
 			if n == 0 {
 				n = -1 // explicit zero: no retries
@@ -351,20 +378,20 @@ func resolveEnv(o *Options) error {
 
 	switch {
 	case o.MaxConcurrency < 0:
-		return fmt.Errorf("conn: Options.MaxConcurrency = %d: want >= 0 (0 means default)", o.MaxConcurrency)
+		return fmt.Errorf("%w: Options.MaxConcurrency = %d: want >= 0 (0 means default)", ErrConfig, o.MaxConcurrency)
 	case o.MaxConcurrency == 0:
 		o.MaxConcurrency = DefaultMaxConcurrency
 		if v, ok := os.LookupEnv(EnvMaxClients); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 1 {
-				return fmt.Errorf("conn: environment variable %s=%q: want an integer >= 1", EnvMaxClients, v)
+				return fmt.Errorf("%w: environment variable %s=%q: want an integer >= 1", ErrConfig, EnvMaxClients, v)
 			}
 			o.MaxConcurrency = n
 		}
 	}
 
 	if o.RetryMaxBackoff < 0 {
-		return fmt.Errorf("conn: Options.RetryMaxBackoff = %v: want >= 0 (0 means SDK default)", o.RetryMaxBackoff)
+		return fmt.Errorf("%w: Options.RetryMaxBackoff = %v: want >= 0 (0 means SDK default)", ErrConfig, o.RetryMaxBackoff)
 	}
 	return nil
 }

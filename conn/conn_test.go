@@ -620,7 +620,7 @@ func TestFromClientRealClientCountsAttempts(t *testing.T) {
 	})
 	inner := newTestConn(t, srv.URL, nil)
 	rec := &recorder{}
-	c := conn.FromClient(inner.Unwrap(), func(o *conn.Options) { o.OnRequest = rec.onRequest })
+	c := conn.FromClient(inner.Raw(), func(o *conn.Options) { o.OnRequest = rec.onRequest })
 	_, err := getItem(context.Background(), c, "T")
 	require.NoError(t, err)
 	require.Len(t, rec.ms, 1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,7 +16,8 @@ import (
 )
 
 // Measurement describes one call made through [Conn.API], as reported to
-// Options.OnRequest. It never contains credentials.
+// Options.OnRequest and [Tracer].TraceRequestEnd. It never contains
+// credentials.
 type Measurement struct {
 	// Op is the DynamoDB operation, e.g. "GetItem", "BatchWriteItem".
 	Op string
@@ -26,14 +26,15 @@ type Measurement struct {
 	// BatchGetItem/BatchWriteItem the RequestItems keys, sorted and
 	// comma-joined; for TransactGetItems/TransactWriteItems the distinct
 	// table names in order of first appearance, comma-joined; empty for
-	// ListTables.
+	// ListTables and for a nil input. It is only worked out when
+	// Options.OnRequest or Options.Tracer is set.
 	Table string
 
 	// Wait is the time spent waiting for a concurrency slot.
 	Wait time.Duration
 
 	// Duration is the time the underlying call took, retries and backoff
-	// included, slot wait excluded.
+	// included, slot wait and hooks excluded.
 	Duration time.Duration
 
 	// Attempts is the number of HTTP attempts, retries included. For
@@ -57,6 +58,28 @@ type Measurement struct {
 
 	// Err is the error the call returned, nil on success.
 	Err error
+}
+
+// Tracer follows each call made through [Conn.API] from start to end, so
+// that it can open a span (or a log record, a timer) per call, as pgx's
+// QueryTracer does for queries. Set it with Options.Tracer; the default is
+// none. Both methods run in the caller's goroutine and may be called
+// concurrently for different calls.
+type Tracer interface {
+	// TraceRequestStart is called first, before the call waits for a
+	// concurrency slot. op and table are as in [Measurement]. The context
+	// it returns, which should be derived from ctx, is the one the call
+	// uses from then on: for the slot wait, for the underlying API (so the
+	// SDK's middleware sees it) and for TraceRequestEnd. Returning nil
+	// leaves ctx as it is.
+	TraceRequestStart(ctx context.Context, op, table string) context.Context
+
+	// TraceRequestEnd is called exactly once for each TraceRequestStart
+	// (also when ctx was done before a slot was free; not if the
+	// underlying API panics), after the concurrency slot is released and
+	// before Options.OnRequest and Options.OnError. ctx is the context
+	// TraceRequestStart returned.
+	TraceRequestEnd(ctx context.Context, m Measurement)
 }
 
 // attemptCounterID names the per-attempt middleware.
@@ -99,58 +122,118 @@ func countAttempts(o *dynamodb.Options) {
 	})
 }
 
-// invoke runs one call through c: slot, call, measurement, hooks.
-func invoke[In, Out any](ctx context.Context, c *Conn, op, table string, in In, optFns []func(*dynamodb.Options),
-	call func(context.Context, In, ...func(*dynamodb.Options)) (Out, error),
-	meta func(Out) (middleware.Metadata, []types.ConsumedCapacity),
-) (Out, error) {
-	m := Measurement{Op: op, Table: table}
+// countAttemptsOnly is the option list of a call that brings none, shared
+// by all such calls (full: a callee's append copies it).
+var countAttemptsOnly = []func(*dynamodb.Options){countAttempts}
+
+// operation describes one API method to the generic call path: its name,
+// the method itself, and how to read its input and output. It holds no
+// logic; invoke does everything else.
+type operation[In, Out any] struct {
+	name string
+	call func(API, context.Context, *In, ...func(*dynamodb.Options)) (*Out, error)
+	// table names the table(s) of a non-nil input; nil for ListTables.
+	table func(*In) string
+	// capacity points at the input's ReturnConsumedCapacity; nil for
+	// operations that have none.
+	capacity func(*In) *types.ReturnConsumedCapacity
+	// meta returns a non-nil output's metadata and consumed capacity.
+	meta func(*Out) (middleware.Metadata, []types.ConsumedCapacity)
+}
+
+// invoke is the one path every call through Conn.API takes: tracer start,
+// ReturnConsumedCapacity, concurrency slot, attempt counting, timing,
+// capacity and request ID, redaction, then the end hooks, which run after
+// the slot is released.
+func invoke[In, Out any](ctx context.Context, c *Conn, op *operation[In, Out], in *In, optFns []func(*dynamodb.Options)) (*Out, error) {
+	m := Measurement{Op: op.name}
+	if c.observed && in != nil && op.table != nil {
+		m.Table = op.table(in)
+	}
+	if c.opts.Tracer != nil {
+		if tctx := c.opts.Tracer.TraceRequestStart(ctx, m.Op, m.Table); tctx != nil {
+			ctx = tctx
+		}
+	}
+	if want := c.opts.ReturnConsumedCapacity; want != "" && in != nil && op.capacity != nil && *op.capacity(in) == "" {
+		cp := *in // the caller's input is never modified
+		*op.capacity(&cp) = want
+		in = &cp
+	}
+
+	out, attempts, sent, err := send(ctx, c, op, in, optFns, &m)
+
+	if sent {
+		var md middleware.Metadata
+		if err == nil && out != nil {
+			md, m.ConsumedCapacity = op.meta(out)
+			m.RequestID, _ = awsmiddleware.GetRequestIDMetadata(md)
+			for _, x := range m.ConsumedCapacity {
+				if x.CapacityUnits != nil {
+					m.CapacityUnits += *x.CapacityUnits
+				}
+			}
+		}
+		m.Attempts = int(attempts)
+		if m.Attempts == 0 {
+			m.Attempts = countFromResult(md, err)
+		}
+	}
+	err = c.redact(err)
+	m.Err = err
+	if c.opts.Tracer != nil {
+		c.opts.Tracer.TraceRequestEnd(ctx, m)
+	}
+	if c.opts.OnRequest != nil {
+		c.opts.OnRequest(m)
+	}
+	if err != nil && c.opts.OnError != nil {
+		c.opts.OnError(m.Op, err)
+	}
+	return out, err
+}
+
+// send holds a concurrency slot for as long as the underlying call runs,
+// and no longer (the slot is released even if the call panics). It fills
+// in m.Wait and m.Duration and returns the attempts the middleware
+// counted; sent is false when ctx was done before a slot was free.
+func send[In, Out any](ctx context.Context, c *Conn, op *operation[In, Out], in *In, optFns []func(*dynamodb.Options), m *Measurement) (out *Out, attempts int32, sent bool, err error) {
 	start := time.Now()
 	if err := c.acquire(ctx); err != nil {
 		m.Wait = time.Since(start)
-		var zero Out
-		return zero, c.report(&m, err)
+		return nil, 0, false, err
 	}
 	defer c.release()
 
 	callCtx := &attemptCtx{Context: ctx}
-	counter := &callCtx.n
-	opts := optFns
 	if !c.counting {
 		// A client whose middleware does not count yet: add it per call.
-		opts = append(slices.Clip(optFns), countAttempts)
+		if len(optFns) == 0 {
+			optFns = countAttemptsOnly
+		} else {
+			optFns = append(slices.Clip(optFns), countAttempts)
+		}
 	}
-
 	t0 := time.Now()
 	m.Wait = t0.Sub(start)
-	out, err := call(callCtx, in, opts...)
+	out, err = op.call(c.raw, callCtx, in, optFns...)
 	m.Duration = time.Since(t0)
+	return out, callCtx.n.Load(), true, err
+}
 
-	m.Attempts = int(counter.Load())
-	if err == nil {
-		md, cc := meta(out)
-		if m.Attempts == 0 {
-			if ar, ok := retry.GetAttemptResults(md); ok {
-				m.Attempts = len(ar.Results)
-			}
-		}
-		m.RequestID, _ = awsmiddleware.GetRequestIDMetadata(md)
-		m.ConsumedCapacity = cc
-		for _, x := range cc {
-			if x.CapacityUnits != nil {
-				m.CapacityUnits += *x.CapacityUnits
-			}
-		}
-	} else if m.Attempts == 0 {
+// countFromResult is the attempt count for a client whose middleware did
+// not count: the SDK's retry metadata, a *retry.MaxAttemptsError, else 1.
+func countFromResult(md middleware.Metadata, err error) int {
+	if ar, ok := retry.GetAttemptResults(md); ok && len(ar.Results) > 0 {
+		return len(ar.Results)
+	}
+	if err != nil { // (mae escapes: declare it on the error path only)
 		var mae *retry.MaxAttemptsError
-		if errors.As(err, &mae) {
-			m.Attempts = mae.Attempt
+		if errors.As(err, &mae) && mae.Attempt > 0 {
+			return mae.Attempt
 		}
 	}
-	if m.Attempts == 0 {
-		m.Attempts = 1
-	}
-	return out, c.report(&m, err)
+	return 1
 }
 
 func (c *Conn) acquire(ctx context.Context) error {
@@ -166,20 +249,6 @@ func (c *Conn) acquire(ctx context.Context) error {
 }
 
 func (c *Conn) release() { <-c.sem }
-
-// report redacts err if needed, then calls the hooks. It returns the
-// (possibly redacted) error.
-func (c *Conn) report(m *Measurement, err error) error {
-	err = c.redact(err)
-	m.Err = err
-	if c.opts.OnRequest != nil {
-		c.opts.OnRequest(*m)
-	}
-	if err != nil && c.opts.OnError != nil {
-		c.opts.OnError(m.Op, err)
-	}
-	return err
-}
 
 // redact is a safety net: if an error's text ever contains a configured
 // secret, it is wrapped so that Error() shows "***" instead. errors.Is and
@@ -206,319 +275,3 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
-
-// withCapacity returns in, or a shallow copy with ReturnConsumedCapacity set
-// when the Conn asks for it and the input does not.
-func withCapacity[T any](c *Conn, in *T, field func(*T) *types.ReturnConsumedCapacity) *T {
-	if in == nil || c.opts.ReturnConsumedCapacity == "" || *field(in) != "" {
-		return in
-	}
-	cp := *in
-	*field(&cp) = c.opts.ReturnConsumedCapacity
-	return &cp
-}
-
-func one(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
-	if cc == nil {
-		return nil
-	}
-	return []types.ConsumedCapacity{*cc}
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func sortedKeys[V any](m map[string]V) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
-}
-
-func joinDistinct(names []string) string {
-	var out []string
-	for _, n := range names {
-		if n != "" && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-// instrumented is the API returned by Conn.API.
-type instrumented struct{ c *Conn }
-
-var _ API = (*instrumented)(nil)
-
-func (a *instrumented) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.GetItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "GetItem", table, in, optFns, a.c.raw.GetItem,
-		func(o *dynamodb.GetItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.PutItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "PutItem", table, in, optFns, a.c.raw.PutItem,
-		func(o *dynamodb.PutItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.UpdateItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "UpdateItem", table, in, optFns, a.c.raw.UpdateItem,
-		func(o *dynamodb.UpdateItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.DeleteItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "DeleteItem", table, in, optFns, a.c.raw.DeleteItem,
-		func(o *dynamodb.DeleteItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.QueryInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "Query", table, in, optFns, a.c.raw.Query,
-		func(o *dynamodb.QueryOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.ScanInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "Scan", table, in, optFns, a.c.raw.Scan,
-		func(o *dynamodb.ScanOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, one(o.ConsumedCapacity)
-		})
-}
-
-func (a *instrumented) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	var table string
-	if in != nil {
-		table = sortedKeys(in.RequestItems)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.BatchWriteItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "BatchWriteItem", table, in, optFns, a.c.raw.BatchWriteItem,
-		func(o *dynamodb.BatchWriteItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, o.ConsumedCapacity
-		})
-}
-
-func (a *instrumented) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	var table string
-	if in != nil {
-		table = sortedKeys(in.RequestItems)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.BatchGetItemInput) *types.ReturnConsumedCapacity { return &x.ReturnConsumedCapacity })
-	return invoke(ctx, a.c, "BatchGetItem", table, in, optFns, a.c.raw.BatchGetItem,
-		func(o *dynamodb.BatchGetItemOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, o.ConsumedCapacity
-		})
-}
-
-func (a *instrumented) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	var table string
-	if in != nil {
-		var names []string
-		for _, it := range in.TransactItems {
-			switch {
-			case it.Put != nil:
-				names = append(names, str(it.Put.TableName))
-			case it.Update != nil:
-				names = append(names, str(it.Update.TableName))
-			case it.Delete != nil:
-				names = append(names, str(it.Delete.TableName))
-			case it.ConditionCheck != nil:
-				names = append(names, str(it.ConditionCheck.TableName))
-			}
-		}
-		table = joinDistinct(names)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.TransactWriteItemsInput) *types.ReturnConsumedCapacity {
-		return &x.ReturnConsumedCapacity
-	})
-	return invoke(ctx, a.c, "TransactWriteItems", table, in, optFns, a.c.raw.TransactWriteItems,
-		func(o *dynamodb.TransactWriteItemsOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, o.ConsumedCapacity
-		})
-}
-
-func (a *instrumented) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
-	var table string
-	if in != nil {
-		var names []string
-		for _, it := range in.TransactItems {
-			if it.Get != nil {
-				names = append(names, str(it.Get.TableName))
-			}
-		}
-		table = joinDistinct(names)
-	}
-	in = withCapacity(a.c, in, func(x *dynamodb.TransactGetItemsInput) *types.ReturnConsumedCapacity {
-		return &x.ReturnConsumedCapacity
-	})
-	return invoke(ctx, a.c, "TransactGetItems", table, in, optFns, a.c.raw.TransactGetItems,
-		func(o *dynamodb.TransactGetItemsOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, o.ConsumedCapacity
-		})
-}
-
-func (a *instrumented) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "CreateTable", table, in, optFns, a.c.raw.CreateTable,
-		func(o *dynamodb.CreateTableOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "DescribeTable", table, in, optFns, a.c.raw.DescribeTable,
-		func(o *dynamodb.DescribeTableOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) UpdateTable(ctx context.Context, in *dynamodb.UpdateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "UpdateTable", table, in, optFns, a.c.raw.UpdateTable,
-		func(o *dynamodb.UpdateTableOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "DeleteTable", table, in, optFns, a.c.raw.DeleteTable,
-		func(o *dynamodb.DeleteTableOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) ListTables(ctx context.Context, in *dynamodb.ListTablesInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error) {
-	return invoke(ctx, a.c, "ListTables", "", in, optFns, a.c.raw.ListTables,
-		func(o *dynamodb.ListTablesOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "UpdateTimeToLive", table, in, optFns, a.c.raw.UpdateTimeToLive,
-		func(o *dynamodb.UpdateTimeToLiveOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}
-
-func (a *instrumented) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
-	var table string
-	if in != nil {
-		table = str(in.TableName)
-	}
-	return invoke(ctx, a.c, "DescribeTimeToLive", table, in, optFns, a.c.raw.DescribeTimeToLive,
-		func(o *dynamodb.DescribeTimeToLiveOutput) (middleware.Metadata, []types.ConsumedCapacity) {
-			if o == nil {
-				return middleware.Metadata{}, nil
-			}
-			return o.ResultMetadata, nil
-		})
-}

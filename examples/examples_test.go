@@ -32,6 +32,15 @@ var expected = map[string][]string{
 		"progress: 5000 written, 0 pending",
 		"scan counts 5000 items (want 5000)",
 	},
+	"otelconn": {
+		"describing a missing table fails: true",
+		"span DynamoDB.CreateTable table=otel_notes status=Unset",
+		"span DynamoDB.PutItem table=otel_notes status=Unset",
+		"span DynamoDB.GetItem table=otel_notes status=Unset",
+		"span DynamoDB.DescribeTable table=otel_missing status=Error",
+		"span DynamoDB.DeleteTable table=otel_notes status=Unset",
+		"every span ended: true",
+	},
 	"paging": {
 		"page 1: 10 items (ts 1700000000..1700000540)",
 		"page 3: 3 items (ts 1700001200..1700001320), next cursor 0 bytes",
