@@ -24,7 +24,8 @@ var updateREADME = flag.Bool("update", false, "rewrite the go blocks of README.m
 //
 //	<!-- from: ExampleTable_Query -->                   the body of an Example of this package
 //	<!-- from: examples/quickstart/main.go -->          a whole file
-//	<!-- from: example_setup_test.go createUsers -->    a declaration (an Example: its body)
+//	<!-- from: example_setup_test.go createUsers -->    a declaration (an Example: its body;
+//	                                                     a type: with the file's methods on it)
 var readmeMarker = regexp.MustCompile(`^<!-- from: (\S+?)(?: (\S+))? -->$`)
 
 // TestREADME checks that every ```go block of README.md is compiled code: a
@@ -170,12 +171,34 @@ func readmeSource(file, name string) (string, error) {
 		case *ast.GenDecl:
 			for _, s := range d.Specs {
 				if ts, ok := s.(*ast.TypeSpec); ok && ts.Name.Name == name && !d.Lparen.IsValid() {
-					return declText(fset, src, d.Doc, d), nil
+					// A type comes with the methods the file declares on it.
+					text := declText(fset, src, d.Doc, d)
+					for _, m := range f.Decls {
+						if fd, ok := m.(*ast.FuncDecl); ok && receiverName(fd) == name {
+							text += "\n" + declText(fset, src, fd.Doc, fd)
+						}
+					}
+					return text, nil
 				}
 			}
 		}
 	}
 	return "", fmt.Errorf("%s declares no function or type %s", file, name)
+}
+
+// receiverName returns the name of fd's receiver type ("" for a function).
+func receiverName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return ""
+	}
+	t := fd.Recv.List[0].Type
+	if st, ok := t.(*ast.StarExpr); ok {
+		t = st.X
+	}
+	if id, ok := t.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
 }
 
 // declText returns the source of decl with its doc comment and a newline.
