@@ -213,6 +213,9 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 				return nil, expression.Expression{}, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
 			}
 		}
+		if err := t.checkUpdateOp(s, p, op); err != nil {
+			return nil, expression.Expression{}, err
+		}
 		if t.version != "" && p.top() == t.version {
 			touchesVersion = true
 		}
@@ -253,6 +256,31 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 		return nil, expression.Expression{}, err
 	}
 	return kav, expr, nil
+}
+
+// checkUpdateOp checks what op writes at p as DynamoDB would, before any
+// request: a value written to a top-level attribute goes through checkAttr
+// (an index key keeps its key type, is not empty and fits the key size
+// limit); a value written below one holds no empty map key and does not
+// take the attribute deeper than DynamoDB's 32 levels. An index key is a
+// scalar, so no path reaches below one. Removing an index key is fine: the
+// item leaves the index.
+func (t *Table) checkUpdateOp(s *tableSchema, p attrPath, op updateOp) error {
+	if p.nested() {
+		if ix := indexKeyOf(s, p.top()); ix != "" {
+			return &KeyError{Table: t.name, Attribute: p.top(), Reason: fmt.Sprintf("key of index %q: a key value is a scalar, %q reaches below it", ix, p.String())}
+		}
+	}
+	if op.av == nil {
+		return nil
+	}
+	if !p.nested() {
+		return t.checkAttr(s, p.top(), op.av)
+	}
+	if err := checkNested(op.av, len(p)-1); err != nil {
+		return prefixAttr(err, p.String())
+	}
+	return nil
 }
 
 // Increment atomically adds by (any Go integer or float, or a Number;
