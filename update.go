@@ -142,7 +142,14 @@ func ReturnOld() UpdateAction {
 // ReturnNew or ReturnOld was given. On a table WithVersion the version
 // attribute is incremented too (unless an action names it), so that copies
 // loaded earlier go stale. Bad actions and key errors are returned before
-// any request; at least one action is required.
+// any request; at least one action is required. So is a value DynamoDB
+// would refuse: for an index key attribute (a top-level name), one of the
+// wrong type, an empty string or binary, or one over the key size limit
+// (2048 bytes for a hash key, 1024 for a range key) is a *KeyError, as is
+// a path below an index key; a map with an empty key, or maps and lists
+// nested deeper than DynamoDB's 32 levels (the path's own steps counted),
+// is a *ValueError. RemoveAttr of an index key is fine: the item leaves the
+// index.
 func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateAction) (*Item, error) {
 	cfg := &updateConfig{}
 	for _, a := range actions {
