@@ -127,12 +127,6 @@ type keySpec struct {
 	maxBytes int
 }
 
-// DynamoDB's limits on key values.
-const (
-	maxHashKeyBytes  = 2048
-	maxRangeKeyBytes = 1024
-)
-
 // resumeAttrs merges key schemas (the table's, and an index's) into the
 // attributes of a resume key.
 func resumeAttrs(schemas ...[]KeyField) map[string]keySpec {

@@ -734,6 +734,9 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			continue
 		}
 		if old, had := it.orig[name]; !had || !equalAV(old, av) {
+			if err := t.checkAttr(s, name, av); err != nil {
+				return err // an index key of the wrong type, too deep a value...: before any request
+			}
 			changed = append(changed, name)
 		}
 	}

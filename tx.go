@@ -16,7 +16,9 @@ const maxTxActions = 100
 
 // TxOp is one argument of TransactWrite: an action built by Table.TxPut,
 // TxUpdate, TxDelete or TxCheck, or the IdempotencyToken option. Building one
-// does no I/O; its errors surface from TransactWrite before any request.
+// does no I/O and copies the caller's data, keys and values (see TxPut for
+// an *Item), so they may be changed or reused as soon as the call returns;
+// its errors surface from TransactWrite before any request.
 type TxOp interface{ applyTx(*txWrite) }
 
 // txWrite collects TransactWrite's arguments.
@@ -66,6 +68,12 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // put is updated as Save updates it: it holds what was written (its new
 // version included) and is clean; when it is canceled the item is left as
 // it was.
+//
+// Data other than an *Item of t (maps, structs, an *Item of another table)
+// is copied when TxPut is called: later changes to it are not written. An
+// *Item of t is the library's own object and is read when TransactWrite
+// runs, so that what is written and what the commit marks clean are the
+// same: Set on it between TxPut and TransactWrite is written.
 func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
@@ -73,15 +81,20 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			o.applyPut(cfg)
 		}
 	}
+	it, own := data.(*Item)
+	own = own && it != nil && it.table == t
+	var av map[string]types.AttributeValue
+	var avErr error
+	if !own {
+		av, avErr = marshalItem(data) // the caller's data, copied now
+	}
 	return &txAction{t: t, what: "put", build: func(s *tableSchema) (txBuilt, error) {
-		it, ok := data.(*Item)
-		own := ok && it != nil && it.table == t
+		it := it
 		if !own {
-			av, err := marshalItem(data)
-			if err != nil {
-				return txBuilt{}, err
+			if avErr != nil {
+				return txBuilt{}, avErr
 			}
-			it = &Item{table: t, data: av}
+			it = &Item{table: t, data: cloneAVMap(av)}
 		} else if it.partial && !cfg.overwrite {
 			return txBuilt{}, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
 		}
@@ -114,7 +127,8 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 
 // TxDelete is a transaction action that deletes the item with key from t.
 // Expected makes it conditional (MatchAny ORs the conditions); a missing
-// item is not an error unless a condition requires it.
+// item is not an error unless a condition requires it. key is copied when
+// TxDelete is called.
 func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
@@ -122,7 +136,11 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 			o.applyDelete(cfg)
 		}
 	}
+	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (txBuilt, error) {
+		if keyErr != nil {
+			return txBuilt{}, keyErr
+		}
 		kav, err := t.keyFromValues(s.keys, map[string]any(key))
 		if err != nil {
 			return txBuilt{}, err
@@ -141,9 +159,13 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 
 // TxCheck is a transaction action that writes nothing but cancels the
 // transaction unless the item with key in t matches cond (a Filter or an
-// expression.ConditionBuilder).
+// expression.ConditionBuilder). key is copied when TxCheck is called.
 func (t *Table) TxCheck(key Key, cond any) TxOp {
+	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
+		if keyErr != nil {
+			return txBuilt{}, keyErr
+		}
 		kav, err := t.keyFromValues(s.keys, map[string]any(key))
 		if err != nil {
 			return txBuilt{}, err
@@ -169,7 +191,8 @@ func (t *Table) TxCheck(key Key, cond any) TxOp {
 // UpdateItem's actions (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)
 // and modifiers Strict and If; ReturnNew and ReturnOld do not apply to
 // transactions and are an error. On a table WithVersion the version
-// attribute is incremented too, as UpdateItem does.
+// attribute is incremented too, as UpdateItem does. key and the actions'
+// values are copied when TxUpdate is called.
 func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 	cfg := &updateConfig{}
 	for _, a := range actions {
@@ -177,9 +200,13 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 			a.applyItemUpdate(cfg)
 		}
 	}
+	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "update", build: func(s *tableSchema) (txBuilt, error) {
 		if cfg.err != nil {
 			return txBuilt{}, cfg.err
+		}
+		if keyErr != nil {
+			return txBuilt{}, keyErr
 		}
 		if len(cfg.ops) == 0 {
 			return txBuilt{}, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
@@ -295,15 +322,22 @@ type TxGetOption interface{ applyTxGet(*readConfig) }
 // TxGetOp is one read of TransactGet, built by Table.TxGet. Building one does
 // no I/O.
 type TxGetOp struct {
-	t    *Table
-	key  Key
-	opts []TxGetOption
+	t      *Table
+	key    Key         // the library's copy
+	keyErr error       // a key value the codec refused, reported by TransactGet
+	cfg    *readConfig // the options, applied when TxGet was called
 }
 
 // TxGet is a TransactGet read of the item with key in t; Attributes limits
-// the attributes returned. Default: the whole item.
+// the attributes returned. Default: the whole item. key and opts are copied
+// when TxGet is called; errors in them are returned by TransactGet, before
+// any request.
 func (t *Table) TxGet(key Key, opts ...TxGetOption) TxGetOp {
-	return TxGetOp{t: t, key: key, opts: opts}
+	g := TxGetOp{t: t, cfg: newReadConfig(opts, TxGetOption.applyTxGet)}
+	if t != nil {
+		g.key, g.keyErr = t.freezeKey(key)
+	}
+	return g
 }
 
 // TransactGet reads up to 100 items, from any tables, as one serializable
@@ -322,11 +356,14 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 		if g.t == nil {
 			return nil, fmt.Errorf("dynamap: transaction get %d: %w: no table", i, ErrSchema)
 		}
+		if g.keyErr != nil {
+			return nil, fmt.Errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, g.keyErr)
+		}
 		kav, err := g.t.keyAV(ctx, g.key)
 		if err != nil {
 			return nil, fmt.Errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
 		}
-		cfg := newReadConfig(g.opts, TxGetOption.applyTxGet)
+		cfg := g.cfg
 		get := &types.Get{TableName: &g.t.name, Key: kav}
 		if len(cfg.attrs) > 0 {
 			expr, err := projectionExpr(g.t.knownSchema(), cfg.attrs)

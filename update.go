@@ -142,7 +142,14 @@ func ReturnOld() UpdateAction {
 // ReturnNew or ReturnOld was given. On a table WithVersion the version
 // attribute is incremented too (unless an action names it), so that copies
 // loaded earlier go stale. Bad actions and key errors are returned before
-// any request; at least one action is required.
+// any request; at least one action is required. So is a value DynamoDB
+// would refuse: for an index key attribute (a top-level name), one of the
+// wrong type, an empty string or binary, or one over the key size limit
+// (2048 bytes for a hash key, 1024 for a range key) is a *KeyError, as is
+// a path below an index key; a map with an empty key, or maps and lists
+// nested deeper than DynamoDB's 32 levels (the path's own steps counted),
+// is a *ValueError. RemoveAttr of an index key is fine: the item leaves the
+// index.
 func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateAction) (*Item, error) {
 	cfg := &updateConfig{}
 	for _, a := range actions {
@@ -213,6 +220,9 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 				return nil, expression.Expression{}, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
 			}
 		}
+		if err := t.checkUpdateOp(s, p, op); err != nil {
+			return nil, expression.Expression{}, err
+		}
 		if t.version != "" && p.top() == t.version {
 			touchesVersion = true
 		}
@@ -253,6 +263,31 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 		return nil, expression.Expression{}, err
 	}
 	return kav, expr, nil
+}
+
+// checkUpdateOp checks what op writes at p as DynamoDB would, before any
+// request: a value written to a top-level attribute goes through checkAttr
+// (an index key keeps its key type, is not empty and fits the key size
+// limit); a value written below one holds no empty map key and does not
+// take the attribute deeper than DynamoDB's 32 levels. An index key is a
+// scalar, so no path reaches below one. Removing an index key is fine: the
+// item leaves the index.
+func (t *Table) checkUpdateOp(s *tableSchema, p attrPath, op updateOp) error {
+	if p.nested() {
+		if ix := indexKeyOf(s, p.top()); ix != "" {
+			return &KeyError{Table: t.name, Attribute: p.top(), Reason: fmt.Sprintf("key of index %q: a key value is a scalar, %q reaches below it", ix, p.String())}
+		}
+	}
+	if op.av == nil {
+		return nil
+	}
+	if !p.nested() {
+		return t.checkAttr(s, p.top(), op.av)
+	}
+	if err := checkNested(op.av, len(p)-1); err != nil {
+		return prefixAttr(err, p.String())
+	}
+	return nil
 }
 
 // Increment atomically adds by (any Go integer or float, or a Number;
