@@ -115,6 +115,7 @@ func PageSize(n int32) QueryScanOption {
 // applied after the key condition or to the scan; several are ANDed unless
 // MatchAny is given. Default: no filter.
 func Where(filter any) QueryScanOption {
+	filter = freezeCondition(filter)
 	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
 }
 
@@ -186,6 +187,7 @@ func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
 // Filter or an expression.ConditionBuilder), ANDed with the call's own
 // conditions. Default: no condition beyond the call's own.
 func Expected(filter any) WriteCondition {
+	filter = freezeCondition(filter)
 	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })
 }
 

@@ -3,7 +3,6 @@ package dynamap
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,7 +25,7 @@ const maxSegments = 1000000
 // before any Query request.
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 	cfg := newReadConfig(opts, QueryOption.applyQuery)
-	kc := maps.Clone(keyCond)
+	kc := freezeFilter(keyCond)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
 	return rs
@@ -38,7 +37,7 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 // reads n segments at once. Like Query, Scan does no I/O until iterated.
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 	cfg := newReadConfig(opts, ScanOption.applyScan)
-	f := maps.Clone(filter)
+	f := freezeFilter(filter)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
 	return rs

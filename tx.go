@@ -143,6 +143,7 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 // transaction unless the item with key in t matches cond (a Filter or an
 // expression.ConditionBuilder).
 func (t *Table) TxCheck(key Key, cond any) TxOp {
+	cond = freezeCondition(cond)
 	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
 		kav, err := t.keyFromValues(s.keys, map[string]any(key))
 		if err != nil {
