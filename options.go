@@ -65,7 +65,9 @@ type AttributesOption struct{ names []string }
 // "a.b" reaches into the map a, "`a.b`" is the attribute named a.b; a key
 // attribute's exact name is always literal). The table's key attributes are
 // always returned too, so that the item knows its key (Key, PartialSave).
-// Default: every attribute.
+// A projection over DynamoDB's expression limits (4 KB, 300 operators) is
+// a *FilterError wrapping ErrInvalidFilter for every read, before any
+// request. Default: every attribute.
 func Attributes(names ...string) AttributesOption {
 	return AttributesOption{names: slices.Clone(names)}
 }

@@ -74,7 +74,8 @@ type exprs struct {
 // buildExprs compiles a read's expressions. With Attributes, the projection
 // also fetches the table's key attributes (kept in the items) and the other
 // resume-key attributes (returned in strip: removed from the items before
-// they are yielded).
+// they are yielded). Both go through buildExpr: over DynamoDB's limits, a
+// key condition, filter or projection is a *FilterError.
 func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]keySpec) (exprs, []string, error) {
 	var out exprs
 	base := expression.NewBuilder()
@@ -86,22 +87,22 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 	}
 	var err error
 	if key != nil || filter != nil {
-		if out.count, err = base.Build(); err != nil {
-			return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		if out.count, err = buildExpr(base); err != nil {
+			return out, nil, err
 		}
 	}
 	if len(attrs) == 0 {
 		out.items = out.count
-		return out, nil, checkExprLimits(out.count)
+		return out, nil, nil
 	}
 	proj, strip, err := readProjection(s, attrs, sortedNames(resume))
 	if err != nil {
 		return out, nil, err
 	}
-	if out.items, err = base.WithProjection(proj).Build(); err != nil {
-		return out, nil, &ValueError{Reason: "cannot build projection", Err: err}
+	if out.items, err = buildExpr(base.WithProjection(proj)); err != nil {
+		return out, nil, err
 	}
-	return out, strip, checkExprLimits(out.items)
+	return out, strip, nil
 }
 
 func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) (*plan, error) {
