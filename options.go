@@ -115,7 +115,10 @@ func PageSize(n int32) QueryScanOption {
 
 // Where adds filter conditions (a Filter or an expression.ConditionBuilder)
 // applied after the key condition or to the scan; several are ANDed unless
-// MatchAny is given. Default: no filter.
+// MatchAny is given. A Query's Where may not name a key attribute of the
+// table or index queried (see Query). A Filter is copied, its values
+// converted, when Where is called: changing the map, a []byte or an in or
+// between slice afterwards changes nothing. Default: no filter.
 func Where(filter any) QueryScanOption {
 	filter = freezeCondition(filter)
 	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
@@ -187,7 +190,8 @@ func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
 
 // Expected makes a write conditional on the stored item matching filter (a
 // Filter or an expression.ConditionBuilder), ANDed with the call's own
-// conditions. Default: no condition beyond the call's own.
+// conditions. A Filter is copied, its values converted, when Expected is
+// called. Default: no condition beyond the call's own.
 func Expected(filter any) WriteCondition {
 	filter = freezeCondition(filter)
 	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })

@@ -16,7 +16,11 @@ const maxSegments = 1000000
 // (ascending range key; descending with Reverse). keyCond needs an eq on the
 // hash key of the table (or of the index given with Index) and may hold one
 // condition on its range key: eq, lt, lte, gt, gte, beginswith or between.
-// Non-key conditions go in Where.
+// Non-key conditions go in Where: as DynamoDB refuses a filter on a key
+// attribute of the table or index queried, such a Where condition is a
+// *FilterError (ErrInvalidFilter). A global index query may filter on the
+// table's keys, a local index query on the table's range key. keyCond is
+// copied, its values converted, when Query is called.
 //
 // Query does no I/O: the key schema is learnt, the conditions compiled and
 // the pages requested when the ResultSet is iterated or counted, and errors
@@ -35,6 +39,8 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 // that matches filter and the Where conditions, in no particular order.
 // filter may be nil. Segment reads one segment of a parallel scan; Parallel
 // reads n segments at once. Like Query, Scan does no I/O until iterated.
+// Scan filters may name key attributes. filter is copied, its values
+// converted, when Scan is called.
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 	cfg := newReadConfig(opts, ScanOption.applyScan)
 	f := freezeFilter(filter)
@@ -128,6 +134,9 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 	if err != nil {
 		return nil, err
 	}
+	if err := filterKeyAttrs(ex.count, keys, what); err != nil {
+		return nil, err
+	}
 	p := &plan{
 		pageSize: cfg.pageSize,
 		index:    cfg.index,
@@ -184,6 +193,46 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		}, nil
 	}
 	return p, nil
+}
+
+// filterKeyAttrs refuses a Query filter that names a key attribute of what
+// is queried (keys: the table's, or the index's), as DynamoDB does ("Filter
+// Expression can only contain non-primary key attributes"). Only the
+// queried key schema counts: a global index query may filter on the
+// table's keys, a local index query on the table's range key. Every name
+// at the top of a path in the compiled filter is checked, so raw
+// expression.ConditionBuilder filters and paths into a key attribute are
+// refused too.
+func filterKeyAttrs(e expression.Expression, keys []KeyField, what string) error {
+	f := e.Filter()
+	if f == nil {
+		return nil
+	}
+	s, names := *f, e.Names()
+	for i := 0; i < len(s); i++ {
+		if s[i] != '#' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == '_' || s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+			j++
+		}
+		top := i == 0 || s[i-1] != '.'
+		name, ok := names[s[i:j]]
+		i = j - 1
+		if !top || !ok {
+			continue
+		}
+		for _, k := range keys {
+			if k.Name == name {
+				return &FilterError{
+					Reason: fmt.Sprintf("the filter names %q, a key attribute of %s; DynamoDB takes key attributes of the queried table or index only in the key condition: put that condition in Query's key condition", name, what),
+					Err:    ErrInvalidFilter,
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*plan, error) {
