@@ -150,6 +150,11 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
 			return nil, err
 		}
+		for _, sg := range p.segs {
+			if reason := keyConditionExcludes(keyCond, sg.key, cfg.reverse); reason != "" {
+				return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
+			}
+		}
 	}
 	p.fetch = func(ctx context.Context, _ int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
 		e := ex.items
