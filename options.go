@@ -125,7 +125,11 @@ func Where(filter any) QueryScanOption {
 }
 
 // StartFrom resumes a Query or Scan from a cursor returned by
-// ResultSet.Cursor. Default: from the beginning.
+// ResultSet.Cursor. A cursor that is malformed, tampered with, made for
+// another table, index or segment count, or (for Query) whose key DynamoDB
+// would refuse as a starting key (another hash value, a range value outside
+// the range condition or at the bound the read ends at) is
+// ErrInvalidCursor, before any request. Default: from the beginning.
 func StartFrom(cursor string) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.startFrom = cursor })
 }
