@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -329,6 +331,90 @@ func validKeyNumber(s string) bool {
 	// The most significant digit stands at 10^(pointAt-firstSig-1+exp).
 	msd := pointAt - firstSig - 1 + exp
 	return msd >= minNumberExponent && msd <= maxNumberExponent
+}
+
+// keyConditionExcludes reports why DynamoDB would refuse key, a Query's
+// resume key, as the starting key of a query with key condition keyCond
+// (already compiled, so well formed, its operands of the key's types) read
+// in reverse or not; it returns "" when DynamoDB takes it. DynamoDB refuses
+// a starting key whose hash value differs from the eq value, whose range
+// value the range condition excludes, or whose range value is the
+// inclusive bound the read ends at (lte or between's upper bound reading
+// forward, gte or between's lower bound in reverse): nothing follows it.
+// Values compare as DynamoDB compares them: numbers as exact decimals
+// ("5.0" equals "5"), strings and binaries by their bytes. A nil key (a
+// done cursor) is taken.
+func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, reverse bool) string {
+	if key == nil {
+		return ""
+	}
+	for _, k := range sortedKeys(keyCond) {
+		attr, op, err := splitFilterKey(k, keyOps)
+		if err != nil {
+			return "" // refused when compiled
+		}
+		v, ok := key[attr]
+		if !ok {
+			continue // decodeCursor requires every key attribute
+		}
+		inside, atEnd := true, false
+		switch op {
+		case opBeginsWith:
+			p, err := prefixValue(k, keyCond[k])
+			s, isS := v.(*types.AttributeValueMemberS)
+			inside = err != nil || !isS || strings.HasPrefix(s.Value, p)
+		case opBetween:
+			lo, hi, err := betweenValues(k, keyCond[k])
+			if err != nil || avKind(lo) != avKind(v) {
+				continue // refused when compiled
+			}
+			cLo, cHi := compareScalars(v, lo), compareScalars(v, hi)
+			inside = cLo >= 0 && cHi <= 0
+			atEnd = !reverse && cHi == 0 || reverse && cLo == 0
+		default:
+			want, err := scalarValue(k, keyCond[k])
+			if err != nil || avKind(want) != avKind(v) {
+				continue // refused when compiled
+			}
+			c := compareScalars(v, want)
+			switch op {
+			case opEq:
+				inside = c == 0
+			case opLt:
+				inside = c < 0
+			case opLte:
+				inside, atEnd = c <= 0, !reverse && c == 0
+			case opGt:
+				inside = c > 0
+			case opGte:
+				inside, atEnd = c >= 0, reverse && c == 0
+			}
+		}
+		switch {
+		case !inside:
+			return fmt.Sprintf("its key %s = %s does not satisfy %s of this query (the cursor belongs to another query)", attr, cursorValueString(v), k)
+		case atEnd:
+			return fmt.Sprintf("its key %s = %s is the bound of %s this query ends at: nothing follows it, and DynamoDB refuses it as a starting key (the cursor belongs to another query)", attr, cursorValueString(v), k)
+		}
+	}
+	return ""
+}
+
+// cursorValueString shows a key value in an error message, cut after 40
+// bytes.
+func cursorValueString(av types.AttributeValue) string {
+	const max = 40
+	switch x := av.(type) {
+	case *types.AttributeValueMemberS:
+		if len(x.Value) > max {
+			return strconv.Quote(x.Value[:max]) + "..."
+		}
+	case *types.AttributeValueMemberB:
+		if len(x.Value) > max {
+			return fmt.Sprintf("%x...", x.Value[:max])
+		}
+	}
+	return scalarString(av)
 }
 
 // sortedNames returns m's keys in order.

@@ -124,8 +124,83 @@ func sortedKeys(f map[string]any) []string {
 	return keys
 }
 
+// frozenErr is a filter operand that could not be converted when its
+// filter was frozen: compiling the filter reports err.
+type frozenErr struct{ err error }
+
+// freezeCondition returns what a call keeps of a condition it accepts (a
+// Query key condition, a Scan filter, Where, Expected, If, TxCheck): a Filter
+// or map[string]any becomes a Filter the caller shares nothing with (see
+// freezeFilter); a *expression.ConditionBuilder is dereferenced; anything
+// else (an expression.ConditionBuilder, an immutable value of the caller's,
+// or a value compilation refuses) is kept as is.
+func freezeCondition(c any) any {
+	switch x := c.(type) {
+	case Filter:
+		return freezeFilter(x)
+	case map[string]any:
+		return freezeFilter(x)
+	case *expression.ConditionBuilder:
+		if x != nil {
+			return *x
+		}
+	}
+	return c
+}
+
+// freezeFilter returns a deep copy of f (nil for nil) whose operands are
+// already attribute values, owned by the copy: the elements of a between or
+// in list become a []any of attribute values, a null operand is kept as is
+// (a bool), and an operand that cannot be converted becomes a frozenErr,
+// reported when the filter is compiled, before any request, as it was
+// before. A between or in operand that is not a list is kept as is: its
+// type alone is refused.
+func freezeFilter(f map[string]any) Filter {
+	if f == nil {
+		return nil
+	}
+	out := make(Filter, len(f))
+	for k, v := range f {
+		op := ""
+		if i := strings.LastIndex(k, "__"); i >= 0 {
+			op = k[i+2:]
+		}
+		switch op {
+		case opNull:
+			out[k] = v
+		case opBetween, opIn:
+			l, ok := listValues(v)
+			if !ok {
+				out[k] = v
+				continue
+			}
+			vals := make([]any, len(l))
+			for i, e := range l {
+				vals[i] = freezeOperand(e)
+			}
+			out[k] = vals
+		default:
+			out[k] = freezeOperand(v)
+		}
+	}
+	return out
+}
+
+// freezeOperand converts one operand to an attribute value of its own (a
+// frozenErr when it cannot be).
+func freezeOperand(v any) any {
+	av, err := marshalValue(v)
+	if err != nil {
+		return frozenErr{err}
+	}
+	return av
+}
+
 // filterValue marshals one filter operand; failures name the filter key.
 func filterValue(key string, v any) (types.AttributeValue, error) {
+	if fe, ok := v.(frozenErr); ok {
+		return nil, prefixAttr(fe.err, key)
+	}
 	av, err := marshalValue(v)
 	if err != nil {
 		return nil, prefixAttr(err, key)

@@ -16,8 +16,10 @@ import (
 // Attributes the item also holds the table's key attributes, so Key and
 // PartialSave work; it cannot be Saved (that would drop the attributes not
 // loaded). When no item has the key the error is ErrItemNotFound. A
-// missing, mistyped or empty key attribute is a *KeyError, and a bad
-// Attributes path a *ValueError, returned before any request.
+// missing, mistyped or empty key attribute is a *KeyError, a bad
+// Attributes path a *ValueError, and Attributes over DynamoDB's expression
+// limits (4 KB, 300 operators) a *FilterError wrapping ErrInvalidFilter,
+// returned before any request.
 func (t *Table) GetItem(ctx context.Context, key Key, opts ...GetOption) (*Item, error) {
 	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
 	s, err := t.schemaFor(ctx)
@@ -100,17 +102,16 @@ func readProjection(s *tableSchema, attrs, extra []string) (proj expression.Proj
 
 // projectionExpr builds the projection expression of GetItem, HasItem,
 // BatchGet and TransactGet: attrs (see readProjection; may be empty) plus
-// the table's key attributes.
+// the table's key attributes. It goes through buildExpr, as every read's
+// expressions do: a projection over DynamoDB's limits (4 KB, 300
+// operators) is a *FilterError wrapping ErrInvalidFilter, before any
+// request.
 func projectionExpr(s *tableSchema, attrs []string) (expression.Expression, error) {
 	proj, _, err := readProjection(s, attrs, nil)
 	if err != nil {
 		return expression.Expression{}, err
 	}
-	expr, err := expression.NewBuilder().WithProjection(proj).Build()
-	if err != nil {
-		return expr, &ValueError{Reason: "cannot build projection", Err: err}
-	}
-	return expr, nil
+	return buildExpr(expression.NewBuilder().WithProjection(proj))
 }
 
 // HasItem reports whether an item with the given key exists (boto's

@@ -65,7 +65,9 @@ type AttributesOption struct{ names []string }
 // "a.b" reaches into the map a, "`a.b`" is the attribute named a.b; a key
 // attribute's exact name is always literal). The table's key attributes are
 // always returned too, so that the item knows its key (Key, PartialSave).
-// Default: every attribute.
+// A projection over DynamoDB's expression limits (4 KB, 300 operators) is
+// a *FilterError wrapping ErrInvalidFilter for every read, before any
+// request. Default: every attribute.
 func Attributes(names ...string) AttributesOption {
 	return AttributesOption{names: slices.Clone(names)}
 }
@@ -113,13 +115,21 @@ func PageSize(n int32) QueryScanOption {
 
 // Where adds filter conditions (a Filter or an expression.ConditionBuilder)
 // applied after the key condition or to the scan; several are ANDed unless
-// MatchAny is given. Default: no filter.
+// MatchAny is given. A Query's Where may not name a key attribute of the
+// table or index queried (see Query). A Filter is copied, its values
+// converted, when Where is called: changing the map, a []byte or an in or
+// between slice afterwards changes nothing. Default: no filter.
 func Where(filter any) QueryScanOption {
+	filter = freezeCondition(filter)
 	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
 }
 
 // StartFrom resumes a Query or Scan from a cursor returned by
-// ResultSet.Cursor. Default: from the beginning.
+// ResultSet.Cursor. A cursor that is malformed, tampered with, made for
+// another table, index or segment count, or (for Query) whose key DynamoDB
+// would refuse as a starting key (another hash value, a range value outside
+// the range condition or at the bound the read ends at) is
+// ErrInvalidCursor, before any request. Default: from the beginning.
 func StartFrom(cursor string) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.startFrom = cursor })
 }
@@ -184,8 +194,10 @@ func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
 
 // Expected makes a write conditional on the stored item matching filter (a
 // Filter or an expression.ConditionBuilder), ANDed with the call's own
-// conditions. Default: no condition beyond the call's own.
+// conditions. A Filter is copied, its values converted, when Expected is
+// called. Default: no condition beyond the call's own.
 func Expected(filter any) WriteCondition {
+	filter = freezeCondition(filter)
 	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })
 }
 

@@ -3,7 +3,6 @@ package dynamap
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,7 +16,11 @@ const maxSegments = 1000000
 // (ascending range key; descending with Reverse). keyCond needs an eq on the
 // hash key of the table (or of the index given with Index) and may hold one
 // condition on its range key: eq, lt, lte, gt, gte, beginswith or between.
-// Non-key conditions go in Where.
+// Non-key conditions go in Where: as DynamoDB refuses a filter on a key
+// attribute of the table or index queried, such a Where condition is a
+// *FilterError (ErrInvalidFilter). A global index query may filter on the
+// table's keys, a local index query on the table's range key. keyCond is
+// copied, its values converted, when Query is called.
 //
 // Query does no I/O: the key schema is learnt, the conditions compiled and
 // the pages requested when the ResultSet is iterated or counted, and errors
@@ -26,7 +29,7 @@ const maxSegments = 1000000
 // before any Query request.
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 	cfg := newReadConfig(opts, QueryOption.applyQuery)
-	kc := maps.Clone(keyCond)
+	kc := freezeFilter(keyCond)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
 	return rs
@@ -36,9 +39,11 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 // that matches filter and the Where conditions, in no particular order.
 // filter may be nil. Segment reads one segment of a parallel scan; Parallel
 // reads n segments at once. Like Query, Scan does no I/O until iterated.
+// Scan filters may name key attributes. filter is copied, its values
+// converted, when Scan is called.
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 	cfg := newReadConfig(opts, ScanOption.applyScan)
-	f := maps.Clone(filter)
+	f := freezeFilter(filter)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
 	return rs
@@ -75,7 +80,8 @@ type exprs struct {
 // buildExprs compiles a read's expressions. With Attributes, the projection
 // also fetches the table's key attributes (kept in the items) and the other
 // resume-key attributes (returned in strip: removed from the items before
-// they are yielded).
+// they are yielded). Both go through buildExpr: over DynamoDB's limits, a
+// key condition, filter or projection is a *FilterError.
 func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]keySpec) (exprs, []string, error) {
 	var out exprs
 	base := expression.NewBuilder()
@@ -87,22 +93,22 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 	}
 	var err error
 	if key != nil || filter != nil {
-		if out.count, err = base.Build(); err != nil {
-			return out, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
+		if out.count, err = buildExpr(base); err != nil {
+			return out, nil, err
 		}
 	}
 	if len(attrs) == 0 {
 		out.items = out.count
-		return out, nil, checkExprLimits(out.count)
+		return out, nil, nil
 	}
 	proj, strip, err := readProjection(s, attrs, sortedNames(resume))
 	if err != nil {
 		return out, nil, err
 	}
-	if out.items, err = base.WithProjection(proj).Build(); err != nil {
-		return out, nil, &ValueError{Reason: "cannot build projection", Err: err}
+	if out.items, err = buildExpr(base.WithProjection(proj)); err != nil {
+		return out, nil, err
 	}
-	return out, strip, checkExprLimits(out.items)
+	return out, strip, nil
 }
 
 func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) (*plan, error) {
@@ -128,6 +134,9 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 	if err != nil {
 		return nil, err
 	}
+	if err := filterKeyAttrs(ex.count, keys, what); err != nil {
+		return nil, err
+	}
 	p := &plan{
 		pageSize: cfg.pageSize,
 		index:    cfg.index,
@@ -140,6 +149,11 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 	if cfg.startFrom != "" {
 		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
 			return nil, err
+		}
+		for _, sg := range p.segs {
+			if reason := keyConditionExcludes(keyCond, sg.key, cfg.reverse); reason != "" {
+				return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
+			}
 		}
 	}
 	p.fetch = func(ctx context.Context, _ int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
@@ -184,6 +198,46 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		}, nil
 	}
 	return p, nil
+}
+
+// filterKeyAttrs refuses a Query filter that names a key attribute of what
+// is queried (keys: the table's, or the index's), as DynamoDB does ("Filter
+// Expression can only contain non-primary key attributes"). Only the
+// queried key schema counts: a global index query may filter on the
+// table's keys, a local index query on the table's range key. Every name
+// at the top of a path in the compiled filter is checked, so raw
+// expression.ConditionBuilder filters and paths into a key attribute are
+// refused too.
+func filterKeyAttrs(e expression.Expression, keys []KeyField, what string) error {
+	f := e.Filter()
+	if f == nil {
+		return nil
+	}
+	s, names := *f, e.Names()
+	for i := 0; i < len(s); i++ {
+		if s[i] != '#' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == '_' || s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+			j++
+		}
+		top := i == 0 || s[i-1] != '.'
+		name, ok := names[s[i:j]]
+		i = j - 1
+		if !top || !ok {
+			continue
+		}
+		for _, k := range keys {
+			if k.Name == name {
+				return &FilterError{
+					Reason: fmt.Sprintf("the filter names %q, a key attribute of %s; DynamoDB takes key attributes of the queried table or index only in the key condition: put that condition in Query's key condition", name, what),
+					Err:    ErrInvalidFilter,
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*plan, error) {

@@ -159,9 +159,11 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 
 // TxCheck is a transaction action that writes nothing but cancels the
 // transaction unless the item with key in t matches cond (a Filter or an
-// expression.ConditionBuilder). key is copied when TxCheck is called.
+// expression.ConditionBuilder). key and cond are copied when TxCheck is
+// called.
 func (t *Table) TxCheck(key Key, cond any) TxOp {
 	key, keyErr := t.freezeKey(key)
+	cond = freezeCondition(cond)
 	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
 		if keyErr != nil {
 			return txBuilt{}, keyErr

@@ -120,6 +120,7 @@ func Strict() UpdateAction { return updateFunc(func(c *updateConfig) { c.strict 
 // Filter or an expression.ConditionBuilder); several are ANDed. A failed
 // condition is ErrConditionalCheckFailed. Default: no condition.
 func If(filter any) UpdateAction {
+	filter = freezeCondition(filter)
 	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, filter) })
 }
 
