@@ -27,7 +27,7 @@ const maxSegments = 1000000
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 	cfg := newReadConfig(opts, QueryOption.applyQuery)
 	kc := maps.Clone(keyCond)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
 	return rs
 }
@@ -39,7 +39,7 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 	cfg := newReadConfig(opts, ScanOption.applyScan)
 	f := maps.Clone(filter)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
 	return rs
 }
