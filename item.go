@@ -166,7 +166,7 @@ func (it *Item) lookup(path string) (types.AttributeValue, bool) {
 // path resolves s by the names-and-paths rule, with the table's key
 // attributes (of the table and its indexes) and version attribute literal.
 // Before every key name is known without I/O, a multi-step path may be a
-// key name: it is a *ValueError wrapping ErrSchema.
+// key name: that is an error wrapping ErrSchema.
 func (it *Item) path(s string) (attrPath, error) {
 	isKey, known := it.keyNames()
 	p, err := resolveItemPath(s, isKey)
@@ -174,8 +174,8 @@ func (it *Item) path(s string) (attrPath, error) {
 		return nil, err
 	}
 	if !known && p.nested() {
-		return nil, &ValueError{Attribute: s, Err: ErrSchema, Reason: fmt.Sprintf(
-			"the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyFields (or Describe) first, or quote a literal name with dynamap.Name", it.table.name, s)}
+		return nil, fmt.Errorf("%w: the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyFields (or Describe) first, or quote a literal name with dynamap.Name",
+			ErrSchema, it.table.name, s)
 	}
 	return p, nil
 }
@@ -241,15 +241,19 @@ func (it *Item) GetBool(path string) (b bool, ok bool) {
 // bool, nil (NULL), []any, map[string]any, StringSet, NumberSet, BinarySet,
 // map[T]struct{} (a set), or a struct (a map). A value that cannot be
 // stored, a malformed path, or a path that steps into a value that is not a
-// map or list returns a *ValueError and leaves the item unchanged; so does a
-// multi-step path before the table's key names are known (see Get; the
-// error wraps ErrSchema). On a partial item, a path into an attribute it did
-// not load creates that attribute, which PartialSave then requires to be
-// absent, as for any attribute it adds; a path below an attribute it loaded
-// only in part (read with Attributes("address.city"): its value holds only
-// the projected parts) is a *ValueError: Set the whole attribute, which
-// PartialSave conditions on the parts that were loaded, or use
-// Table.UpdateItem.
+// map or list returns a *ValueError and leaves the item unchanged. A
+// multi-step path before the table's key names are known (see Get) returns
+// an error wrapping ErrSchema and leaves the item unchanged. Name quotes any
+// name, even one holding "[" or "]", which filters and update actions cannot
+// name but Save, PartialSave and TxPut write like any other.
+//
+// On a partial item, a path into an attribute it did not load creates that
+// attribute, which PartialSave then requires to be absent, as for any
+// attribute it adds. A path below an attribute it loaded only in part (read
+// with Attributes("address.city"): its value holds only the projected
+// parts) is a *ValueError: Set the whole attribute, which PartialSave
+// conditions on the parts that were loaded (not on the rest, which it
+// replaces), or change the path with Table.UpdateItem.
 func (it *Item) Set(path string, v any) error {
 	p, err := it.path(path)
 	if err != nil {
@@ -285,9 +289,10 @@ func (it *Item) Set(path string, v any) error {
 // PartialSave sends REMOVE for it unconditionally (its stored value was
 // never known, so it cannot be compared), as RemoveAttributes would; a
 // nested path into an attribute a partial item did not load, or loaded
-// only in part (see Set), is a *ValueError. A malformed path, or a
-// multi-step path before the table's key names are known (see Get), is a
-// *ValueError. On an error nothing is removed.
+// only in part (see Set), is a *ValueError. A malformed path is a
+// *ValueError, and a multi-step path before the table's key names are
+// known (see Get) an error wrapping ErrSchema. On an error nothing is
+// removed.
 func (it *Item) Remove(paths ...string) error {
 	// Edits go to a copy, installed when every path succeeded.
 	data := cloneAVMap(it.data)
@@ -824,7 +829,16 @@ func (t *Table) verifyStored(ctx context.Context, key map[string]types.Attribute
 // On a partial item (read with Attributes, or from an index that does not
 // project every attribute), an attribute it did not load but Remove was
 // asked to remove is removed unconditionally (its stored value was never
-// known).
+// known). An attribute it loaded only in part (Attributes("address.city"))
+// and then Set or Removed whole is conditioned on the projected parts
+// still holding their loaded values (or still being absent), not on the
+// parts never loaded; a projected path through a list index is not
+// checked, since DynamoDB returns the projected elements of a list packed
+// together. Once saved, the attribute counts as loaded whole.
+//
+// Attribute names holding "[" or "]" are written and conditioned like any
+// other (the expression package cannot name them; PartialSave names them
+// through an alias).
 //
 // Wide changes: when the conditions exceed DynamoDB's limit of 4 KB and 300
 // operators (about 150 attributes), the ones left out are checked first by

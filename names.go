@@ -34,7 +34,7 @@ import (
 //     created by CreateTable, described (by any request, Describe or
 //     KeyFields), or declared with both WithSchema and WithIndexes. Before
 //     that, "user.id" may be the key attribute user.id or the key id of a
-//     map user, so Item.Set and Item.Remove refuse it with a *ValueError
+//     map user, so Item.Set and Item.Remove refuse it with an error
 //     wrapping ErrSchema, and Item.Get and Item.Has find nothing there.
 //     One-step names, and names quoted with Name, are never ambiguous.
 //
