@@ -263,6 +263,16 @@ func TestFixItem_PartialNestedProjection(t *testing.T) {
 	assert.ErrorIs(t, it.PartialSave(ctx), ErrConditionalCheckFailed)
 	assert.Equal(t, "Nice", stored()["address"].(map[string]any)["city"])
 
+	// Set whole to exactly the part that was loaded: still a change, since
+	// DynamoDB holds more than that part.
+	reset()
+	it = sources["GetItem"]()
+	require.NoError(t, it.Set("address", map[string]any{"city": "Paris"}))
+	assert.True(t, it.NeedsSave())
+	require.NoError(t, it.PartialSave(ctx))
+	assert.False(t, it.NeedsSave())
+	assert.Equal(t, map[string]any{"city": "Paris"}, stored()["address"])
+
 	// Removing the whole attribute, unchanged by others.
 	reset()
 	it = sources["GetItem"]()

@@ -40,6 +40,10 @@ type Item struct {
 	// changes below it, and PartialSave conditions a change of the whole
 	// attribute on those parts. Never modified once set (copied on change).
 	nested map[string][]attrPath
+	// rewrites are attributes of nested that Set replaced whole: the next
+	// PartialSave writes them even when the new value equals the loaded
+	// part (which is not what DynamoDB holds).
+	rewrites []string
 }
 
 // markLoaded records how a read loaded the item: partial when it was read
@@ -138,11 +142,12 @@ func (it *Item) Table() *Table { return it.table }
 // of its indexes, are always literal, see Name). It returns nil when
 // nothing is there (use Has to tell absent from NULL) or path is malformed.
 //
-// Before the key names of the item's table are known without I/O (a table
-// from NewTable, not yet used, described, or declared WithSchema and
-// WithIndexes), a multi-step path such as "user.id" may be a key attribute
-// named user.id: Get returns nil for it rather than guess (Name("user.id")
-// is never ambiguous; Table.KeyFields makes the names known).
+// The key names of the item's table are known without I/O once any call
+// has described the table (Table.KeyFields does), or when it comes from
+// CreateTable or was declared with both WithSchema and WithIndexes. Before
+// that, a multi-step path such as "user.id" may be a key attribute named
+// user.id: Get returns nil for it rather than guess. One-step names and
+// names quoted with Name (Name("user.id")) are never ambiguous.
 func (it *Item) Get(path string) any {
 	av, ok := it.lookup(path)
 	if !ok {
@@ -278,6 +283,9 @@ func (it *Item) Set(path string, v any) error {
 	it.unshare()
 	it.data[p.top()] = top
 	it.dropRemovals(p.top())
+	if !p.nested() && it.nested[p.top()] != nil && !slices.Contains(it.rewrites, p.top()) {
+		it.rewrites = append(slices.Clip(it.rewrites), p.top())
+	}
 	return nil
 }
 
@@ -300,6 +308,7 @@ func (it *Item) Remove(paths ...string) error {
 		data = map[string]types.AttributeValue{}
 	}
 	removals := slices.Clone(it.removals)
+	rewrites := it.rewrites
 	for _, s := range paths {
 		p, err := it.path(s)
 		if err != nil {
@@ -321,6 +330,9 @@ func (it *Item) Remove(paths ...string) error {
 		}
 		if !p.nested() {
 			delete(data, p.top())
+			if i := slices.Index(rewrites, p.top()); i >= 0 {
+				rewrites = slices.Delete(slices.Clone(rewrites), i, i+1)
+			}
 			if _, had := it.orig[p.top()]; it.partial && !had && !slices.Contains(removals, p.top()) {
 				removals = append(removals, p.top()) // set, never loaded: may be stored
 			}
@@ -334,7 +346,7 @@ func (it *Item) Remove(paths ...string) error {
 			data[p.top()] = top
 		}
 	}
-	it.data, it.shared, it.removals = data, false, removals
+	it.data, it.shared, it.removals, it.rewrites = data, false, removals, rewrites
 	return nil
 }
 
@@ -401,12 +413,13 @@ func (it *Item) Key() (Key, error) {
 // NeedsSave reports whether the item differs from what it was loaded as
 // (for a new item: whether it holds anything). Values are compared, not
 // representations: Set("age", 42) on an item loaded with age 42 leaves it
-// clean.
+// clean. A Set of a whole attribute the item loaded only in part (see Set)
+// always needs saving: DynamoDB holds more than the part that was loaded.
 func (it *Item) NeedsSave() bool {
 	if it.orig == nil {
 		return len(it.data) > 0
 	}
-	return len(it.removals) > 0 || !equalAVMap(it.data, it.orig)
+	return len(it.removals) > 0 || len(it.rewrites) > 0 || !equalAVMap(it.data, it.orig)
 }
 
 // MarkClean makes the item's current values the ones it is considered
@@ -422,7 +435,7 @@ func (it *Item) MarkClean() {
 		it.data = map[string]types.AttributeValue{}
 	}
 	it.orig, it.shared = it.data, true
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
 }
 
 // Loaded reports whether the item was read from DynamoDB (or saved, or
@@ -545,7 +558,7 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 func (it *Item) putDone(item map[string]types.AttributeValue) {
 	it.data, it.orig, it.shared = item, item, true
 	it.partial = false
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
 	it.nested = nil
 }
 
@@ -857,7 +870,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	if t == nil {
 		return fmt.Errorf("%w: item has no table", ErrSchema)
 	}
-	if it.orig != nil && len(it.removals) == 0 && equalAVMap(it.data, it.orig) {
+	if it.orig != nil && !it.NeedsSave() {
 		return nil
 	}
 	s, err := t.schemaFor(ctx)
@@ -886,7 +899,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if isKey(name) || name == t.version {
 			continue
 		}
-		if old, had := it.orig[name]; !had || !equalAV(old, av) {
+		if old, had := it.orig[name]; !had || !equalAV(old, av) || slices.Contains(it.rewrites, name) {
 			changed = append(changed, name)
 		}
 	}
@@ -1005,7 +1018,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	if next != nil {
 		it.orig[t.version] = next
 	}
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
 	if it.nested != nil { // what was written whole is known whole
 		nested := maps.Clone(it.nested)
 		for _, name := range slices.Concat(changed, removed, unloaded) {
@@ -1095,7 +1108,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	}
 	it.orig, it.shared = nil, false
 	it.partial = false
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
 	it.nested = nil
 	return nil
 }
