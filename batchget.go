@@ -33,10 +33,12 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
 	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
-	return newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
+	rs := newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
 		return src.next, src.stop
 	})
+	rs.attrs = cfg.attrs
+	return rs
 }
 
 // bgKey is one key to read.

@@ -33,7 +33,8 @@ const (
 
 type shapeStep struct {
 	kind shapeKind
-	name string               // an attribute name, never split on dots
+	name string               // a top-level attribute name, taken literally (exprName)
+	path attrPath             // for a condition below name: the path (of map keys) from name
 	av   types.AttributeValue // the value of stepSet and stepEqual
 	val  int                  // the value's index among the shape's values
 }
@@ -59,6 +60,17 @@ func (u *updateShape) Remove(name string)                         { u.add(stepRe
 func (u *updateShape) Equal(name string, av types.AttributeValue) { u.add(stepEqual, name, av) }
 func (u *updateShape) Absent(name string)                         { u.add(stepAbsent, name, nil) }
 
+// Cond adds the condition c (Equal, or Absent when c.want is nil), on the
+// path of c when it has one.
+func (u *updateShape) Cond(c condTerm) {
+	kind := stepEqual
+	if c.want == nil {
+		kind = stepAbsent
+	}
+	u.add(kind, c.name, c.want)
+	u.steps[len(u.steps)-1].path = c.path
+}
+
 // key identifies the shape: the steps, without the values.
 func (u *updateShape) key() string {
 	var b strings.Builder
@@ -72,6 +84,13 @@ func (u *updateShape) key() string {
 		b.WriteString(strconv.Itoa(len(st.name)))
 		b.WriteByte(':')
 		b.WriteString(st.name)
+		if st.path != nil {
+			p := st.path.String()
+			b.WriteByte('/')
+			b.WriteString(strconv.Itoa(len(p)))
+			b.WriteByte(':')
+			b.WriteString(p)
+		}
 	}
 	return b.String()
 }
@@ -93,7 +112,7 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	hasUpd := false
 	var conds []expression.ConditionBuilder
 	for _, st := range u.steps {
-		name := expression.NameNoDotSplit(st.name)
+		name := condTerm{name: st.name, path: st.path}.operand()
 		switch st.kind {
 		case stepSet:
 			upd, hasUpd = upd.Set(name, value(st.val)), true
@@ -112,7 +131,11 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	if cond, _ := combineConditions(conds, &writeConfig{}, nil); cond != nil {
 		b = b.WithCondition(*cond)
 	}
-	return b.Build()
+	expr, err := b.Build()
+	if err == nil {
+		unaliasNames(expr.Names())
+	}
+	return expr, err
 }
 
 // builtUpdate is what an UpdateItem input needs of an updateShape.

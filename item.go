@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -33,6 +34,68 @@ type Item struct {
 	// removals are top-level attributes a partial item did not load and
 	// Remove was asked to remove: the next PartialSave REMOVEs them.
 	removals []string
+	// nested maps each top-level attribute a partial item loaded through a
+	// nested projection (Attributes("address.city")) to the projected
+	// paths below it: its value holds only those parts, so the item refuses
+	// changes below it, and PartialSave conditions a change of the whole
+	// attribute on those parts. Never modified once set (copied on change).
+	nested map[string][]attrPath
+	// rewrites are attributes of nested that Set replaced whole: the next
+	// PartialSave writes them even when the new value equals the loaded
+	// part (which is not what DynamoDB holds).
+	rewrites []string
+}
+
+// markLoaded records how a read loaded the item: partial when it was read
+// with a projection (attrs, the Attributes paths, or an index that does not
+// project every attribute), and which top-level attributes attrs loaded only
+// in part. The reading code calls it on every item it yields.
+func (it *Item) markLoaded(partial bool, attrs []string) {
+	it.partial = partial
+	if !partial || it.table == nil || !slices.ContainsFunc(attrs, func(a string) bool { return strings.ContainsAny(a, ".[`") }) {
+		return // every path is a top-level name
+	}
+	it.nested = nestedProjection(it.table.knownSchema(), attrs)
+}
+
+// nestedProjection returns the top-level attributes that the projection
+// of attrs (read as readProjection reads them) loads only in part, with
+// the projected paths below each.
+func nestedProjection(s *tableSchema, attrs []string) map[string][]attrPath {
+	isKey := keyAttrNames(s, "")
+	var nested map[string][]attrPath
+	whole := map[string]bool{}
+	for _, a := range attrs {
+		p, err := resolvePath(a, isKey)
+		if err != nil || (isKey != nil && isKey(p.top())) {
+			continue // the read refused it, or it selects (part of) a key: loaded whole
+		}
+		if !p.nested() {
+			whole[p.top()] = true
+			continue
+		}
+		if nested == nil {
+			nested = map[string][]attrPath{}
+		}
+		nested[p.top()] = append(nested[p.top()], p)
+	}
+	for name := range whole {
+		delete(nested, name)
+	}
+	return nested
+}
+
+// loadedInPart returns the error of a change at path p below an attribute
+// the item loaded only in part (nil when p is not below one).
+func (it *Item) loadedInPart(s string, p attrPath) error {
+	if !p.nested() || it.nested[p.top()] == nil {
+		return nil
+	}
+	loaded := make([]string, len(it.nested[p.top()]))
+	for i, lp := range it.nested[p.top()] {
+		loaded[i] = lp.String()
+	}
+	return &ValueError{Attribute: s, Reason: fmt.Sprintf("the item loaded only part of %q (%s): Set or Remove the whole attribute, or change the path with Table.UpdateItem", p.top(), strings.Join(loaded, ", "))}
 }
 
 // unshare gives data and orig maps of their own before either changes.
@@ -75,9 +138,16 @@ func (it *Item) Table() *Table { return it.table }
 // Get returns the value at path as a Go value: string, Number, []byte,
 // bool, nil (NULL), []any, map[string]any, StringSet, NumberSet or
 // BinarySet. path is a document path ("address.city", "tags[0]"; Name
-// quotes a literal name such as "`a.b`"; key attributes are always literal,
-// see Name). It returns nil when nothing is there (use Has to tell absent
-// from NULL) or path is malformed.
+// quotes a literal name such as "`a.b`"; key attributes, of the table and
+// of its indexes, are always literal, see Name). It returns nil when
+// nothing is there (use Has to tell absent from NULL) or path is malformed.
+//
+// The key names of the item's table are known without I/O once any call
+// has described the table (Table.KeyFields does), or when it comes from
+// CreateTable or was declared with both WithSchema and WithIndexes. Before
+// that, a multi-step path such as "user.id" may be a key attribute named
+// user.id: Get returns nil for it rather than guess. One-step names and
+// names quoted with Name (Name("user.id")) are never ambiguous.
 func (it *Item) Get(path string) any {
 	av, ok := it.lookup(path)
 	if !ok {
@@ -88,8 +158,8 @@ func (it *Item) Get(path string) any {
 
 // lookup returns the value at path, if there is one.
 func (it *Item) lookup(path string) (types.AttributeValue, bool) {
-	if av, ok := it.data[path]; ok && it.literal(path) {
-		return av, true
+	if av, ok := it.data[path]; ok && !strings.ContainsAny(path, ".[]`") {
+		return av, true // a plain name: the fast path
 	}
 	p, err := it.path(path)
 	if err != nil {
@@ -98,29 +168,38 @@ func (it *Item) lookup(path string) (types.AttributeValue, bool) {
 	return p.get(it.data)
 }
 
-// literal reports whether s names a top-level attribute as it is: a plain
-// name (no ".", "[", "]" or "`") or a key attribute of the table.
-func (it *Item) literal(s string) bool {
-	if !strings.ContainsAny(s, ".[]`") {
-		return true
-	}
-	isKey := it.keyNames()
-	return isKey != nil && isKey(s)
-}
-
 // path resolves s by the names-and-paths rule, with the table's key
-// attributes (as far as its schema is known, without I/O) literal.
+// attributes (of the table and its indexes) and version attribute literal.
+// Before every key name is known without I/O, a multi-step path may be a
+// key name: that is an error wrapping ErrSchema.
 func (it *Item) path(s string) (attrPath, error) {
-	return resolvePath(s, it.keyNames())
+	isKey, known := it.keyNames()
+	p, err := resolveItemPath(s, isKey)
+	if err != nil {
+		return nil, err
+	}
+	if !known && p.nested() {
+		return nil, fmt.Errorf("%w: the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyFields (or Describe) first, or quote a literal name with dynamap.Name",
+			ErrSchema, it.table.name, s)
+	}
+	return p, nil
 }
 
-// keyNames returns the literal-name test of the item's table, nil when its
-// schema is not known yet.
-func (it *Item) keyNames() func(string) bool {
-	if it.table == nil {
-		return nil
+// keyNames returns the literal-name test of the item's table (nil when
+// nothing is literal) and whether it is complete: whether the key
+// attributes of the table and of all its indexes are known without I/O.
+// They are not for a table whose schema is neither learnt nor declared, nor
+// for one declared WithSchema but not WithIndexes, until it is described.
+func (it *Item) keyNames() (isKey func(string) bool, known bool) {
+	t := it.table
+	if t == nil {
+		return nil, true // no table, no key names
 	}
-	return keyAttrNames(it.table.knownSchema(), it.table.version)
+	t.mu.RLock()
+	s, declared := t.schema, t.declared
+	t.mu.RUnlock()
+	known = s != nil && (declared == nil || declared.hasIndexes)
+	return keyAttrNames(s, t.version), known
 }
 
 // GetString returns the value at path (see Get) if it is a string; ok is
@@ -167,13 +246,25 @@ func (it *Item) GetBool(path string) (b bool, ok bool) {
 // bool, nil (NULL), []any, map[string]any, StringSet, NumberSet, BinarySet,
 // map[T]struct{} (a set), or a struct (a map). A value that cannot be
 // stored, a malformed path, or a path that steps into a value that is not a
-// map or list returns a *ValueError and leaves the item unchanged. On a
-// partial item, a path into an attribute it did not load creates that
+// map or list returns a *ValueError and leaves the item unchanged. A
+// multi-step path before the table's key names are known (see Get) returns
+// an error wrapping ErrSchema and leaves the item unchanged. Name quotes any
+// name, even one holding "[" or "]", which filters and update actions cannot
+// name but Save, PartialSave and TxPut write like any other.
+//
+// On a partial item, a path into an attribute it did not load creates that
 // attribute, which PartialSave then requires to be absent, as for any
-// attribute it adds.
+// attribute it adds. A path below an attribute it loaded only in part (read
+// with Attributes("address.city"): its value holds only the projected
+// parts) is a *ValueError: Set the whole attribute, which PartialSave
+// conditions on the parts that were loaded (not on the rest, which it
+// replaces), or change the path with Table.UpdateItem.
 func (it *Item) Set(path string, v any) error {
 	p, err := it.path(path)
 	if err != nil {
+		return err
+	}
+	if err := it.loadedInPart(path, p); err != nil {
 		return err
 	}
 	av, err := marshalValue(v)
@@ -192,6 +283,9 @@ func (it *Item) Set(path string, v any) error {
 	it.unshare()
 	it.data[p.top()] = top
 	it.dropRemovals(p.top())
+	if !p.nested() && it.nested[p.top()] != nil && !slices.Contains(it.rewrites, p.top()) {
+		it.rewrites = append(slices.Clip(it.rewrites), p.top())
+	}
 	return nil
 }
 
@@ -202,8 +296,10 @@ func (it *Item) Set(path string, v any) error {
 // top-level attribute the item did not load is recorded, and the next
 // PartialSave sends REMOVE for it unconditionally (its stored value was
 // never known, so it cannot be compared), as RemoveAttributes would; a
-// nested path into an attribute a partial item did not load is a
-// *ValueError. A malformed path is a *ValueError. On an error nothing is
+// nested path into an attribute a partial item did not load, or loaded
+// only in part (see Set), is a *ValueError. A malformed path is a
+// *ValueError, and a multi-step path before the table's key names are
+// known (see Get) an error wrapping ErrSchema. On an error nothing is
 // removed.
 func (it *Item) Remove(paths ...string) error {
 	// Edits go to a copy, installed when every path succeeded.
@@ -212,9 +308,13 @@ func (it *Item) Remove(paths ...string) error {
 		data = map[string]types.AttributeValue{}
 	}
 	removals := slices.Clone(it.removals)
+	rewrites := it.rewrites
 	for _, s := range paths {
 		p, err := it.path(s)
 		if err != nil {
+			return err
+		}
+		if err := it.loadedInPart(s, p); err != nil {
 			return err
 		}
 		if _, ok := data[p.top()]; !ok {
@@ -230,6 +330,9 @@ func (it *Item) Remove(paths ...string) error {
 		}
 		if !p.nested() {
 			delete(data, p.top())
+			if i := slices.Index(rewrites, p.top()); i >= 0 {
+				rewrites = slices.Delete(slices.Clone(rewrites), i, i+1)
+			}
 			if _, had := it.orig[p.top()]; it.partial && !had && !slices.Contains(removals, p.top()) {
 				removals = append(removals, p.top()) // set, never loaded: may be stored
 			}
@@ -243,7 +346,7 @@ func (it *Item) Remove(paths ...string) error {
 			data[p.top()] = top
 		}
 	}
-	it.data, it.shared, it.removals = data, false, removals
+	it.data, it.shared, it.removals, it.rewrites = data, false, removals, rewrites
 	return nil
 }
 
@@ -255,7 +358,8 @@ func (it *Item) dropRemovals(name string) {
 }
 
 // Has reports whether the item holds a value at path (see Get; NULL
-// counts).
+// counts). Before the table's key names are known, a multi-step path is
+// reported absent (see Get).
 func (it *Item) Has(path string) bool {
 	_, ok := it.lookup(path)
 	return ok
@@ -309,24 +413,29 @@ func (it *Item) Key() (Key, error) {
 // NeedsSave reports whether the item differs from what it was loaded as
 // (for a new item: whether it holds anything). Values are compared, not
 // representations: Set("age", 42) on an item loaded with age 42 leaves it
-// clean.
+// clean. A Set of a whole attribute the item loaded only in part (see Set)
+// always needs saving: DynamoDB holds more than the part that was loaded.
 func (it *Item) NeedsSave() bool {
 	if it.orig == nil {
 		return len(it.data) > 0
 	}
-	return len(it.removals) > 0 || !equalAVMap(it.data, it.orig)
+	return len(it.removals) > 0 || len(it.rewrites) > 0 || !equalAVMap(it.data, it.orig)
 }
 
 // MarkClean makes the item's current values the ones it is considered
-// loaded with: NeedsSave becomes false and the next Save or PartialSave
-// expects DynamoDB to hold exactly these values.
+// loaded with: NeedsSave becomes false, recorded removals of attributes
+// the item did not load are forgotten, and the next Save or PartialSave
+// expects DynamoDB to hold these values for the attributes the item holds
+// (a new item becomes loaded). It does not make a partial item whole: an
+// item read with a projection still holds only what was read, so Save and
+// TxPut still refuse it without Overwrite, and changes below an attribute
+// loaded only in part are still refused (see Set).
 func (it *Item) MarkClean() {
 	if it.data == nil {
 		it.data = map[string]types.AttributeValue{}
 	}
 	it.orig, it.shared = it.data, true
-	it.partial = false
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
 }
 
 // Loaded reports whether the item was read from DynamoDB (or saved, or
@@ -450,31 +559,79 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 func (it *Item) putDone(item map[string]types.AttributeValue) {
 	it.data, it.orig, it.shared = item, item, true
 	it.partial = false
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
+	it.nested = nil
 }
 
-// condTerm is one optimistic condition on a top-level attribute: it holds
-// want, or is absent when want is nil.
+// condTerm is one optimistic condition on a top-level attribute name (or,
+// when path is set, on the value at path below it, a path of map keys): it
+// holds want, or is absent when want is nil.
 type condTerm struct {
 	name string
 	want types.AttributeValue
+	path attrPath // nil: the whole attribute name
+}
+
+// operand returns the term's attribute as an expression name.
+func (c condTerm) operand() expression.NameBuilder {
+	nb := exprName(c.name)
+	for _, st := range c.path[min(1, len(c.path)):] {
+		nb = nb.AppendName(exprName(st.name))
+	}
+	return nb
 }
 
 func (c condTerm) builder() expression.ConditionBuilder {
 	if c.want == nil {
-		return expression.AttributeNotExists(expression.NameNoDotSplit(c.name))
+		return expression.AttributeNotExists(c.operand())
 	}
-	return expression.NameNoDotSplit(c.name).Equal(expression.Value(c.want))
+	return c.operand().Equal(expression.Value(c.want))
+}
+
+// stored returns the term's attribute in a stored item.
+func (c condTerm) stored(item map[string]types.AttributeValue) (types.AttributeValue, bool) {
+	if c.path != nil {
+		return c.path.get(item)
+	}
+	av, ok := item[c.name]
+	return av, ok
+}
+
+// what names the term's attribute in an error.
+func (c condTerm) what() string {
+	if c.path != nil {
+		return c.path.String()
+	}
+	return c.name
 }
 
 // cost is an upper bound of what the term adds to a condition of fewer than
 // 100,000 placeholders: "(#nnnnn = :nnnnn) AND " or
-// "(attribute_not_exists (#nnnnn)) AND ", two operators either way.
+// "(attribute_not_exists (#nnnnn)) AND ", two operators either way, and
+// ".#nnnnn" for each step of a path below the top-level name.
 func (c condTerm) cost() exprCost {
+	steps := 7 * max(len(c.path)-1, 0)
 	if c.want == nil {
-		return exprCost{bytes: 38, ops: 2}
+		return exprCost{bytes: 38 + steps, ops: 2}
 	}
-	return exprCost{bytes: 24, ops: 2}
+	return exprCost{bytes: 24 + steps, ops: 2}
+}
+
+// partTerms returns the conditions on the parts of attribute name that a
+// partial item loaded through a nested projection (paths): each holds its
+// loaded value in orig, or is absent. A path through a list index is left
+// out: DynamoDB returns the projected elements of a list packed together,
+// so the loaded list does not say which element each one was.
+func partTerms(name string, paths []attrPath, orig map[string]types.AttributeValue) []condTerm {
+	terms := make([]condTerm, 0, len(paths))
+	for _, p := range paths {
+		if slices.ContainsFunc(p, func(st pathStep) bool { return st.isIndex }) {
+			continue
+		}
+		want, _ := p.get(orig)
+		terms = append(terms, condTerm{name: name, want: want, path: p})
+	}
+	return terms
 }
 
 // fixedCondCost is an upper bound of what one of dynamap's own conditions
@@ -506,7 +663,7 @@ func saveTerms(s *tableSchema, version string, orig, data map[string]types.Attri
 	}
 	for _, f := range s.keys {
 		if v, ok := orig[f.Name]; ok {
-			terms = append(terms, condTerm{f.Name, v})
+			terms = append(terms, condTerm{name: f.Name, want: v})
 		}
 	}
 	var changed, removed, added, same []string
@@ -529,13 +686,13 @@ func saveTerms(s *tableSchema, version string, orig, data map[string]types.Attri
 		}
 	}
 	for _, name := range slices.Concat(changed, removed) {
-		terms = append(terms, condTerm{name, orig[name]})
+		terms = append(terms, condTerm{name: name, want: orig[name]})
 	}
 	for _, name := range added {
-		terms = append(terms, condTerm{name, nil})
+		terms = append(terms, condTerm{name: name})
 	}
 	for _, name := range same {
-		terms = append(terms, condTerm{name, orig[name]})
+		terms = append(terms, condTerm{name: name, want: orig[name]})
 	}
 	return terms
 }
@@ -558,7 +715,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 	if !cfg.overwrite {
 		switch {
 		case it.orig == nil:
-			own = append(own, expression.AttributeNotExists(expression.NameNoDotSplit(s.keys[0].Name)))
+			own = append(own, expression.AttributeNotExists(exprName(s.keys[0].Name)))
 		case t.version != "":
 			own = append(own, versionCondition(t.version, it.orig[t.version]))
 		default:
@@ -636,6 +793,7 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		if err != nil {
 			return expr, false, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
 		}
+		unaliasNames(expr.Names())
 		reason := exprOverLimit("condition", expr.Condition())
 		if reason == "" {
 			return expr, true, terms[k:], nil
@@ -660,12 +818,12 @@ func (t *Table) verifyStored(ctx context.Context, key map[string]types.Attribute
 		return nil, fmt.Errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
 	}
 	for _, c := range checks {
-		got, ok := out.Item[c.name]
+		got, ok := c.stored(out.Item)
 		switch {
 		case c.want == nil && ok:
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.name)
+			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.what())
 		case c.want != nil && (!ok || !equalAV(got, c.want)):
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.name)
+			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.what())
 		}
 	}
 	return out.Item, nil
@@ -685,7 +843,16 @@ func (t *Table) verifyStored(ctx context.Context, key map[string]types.Attribute
 // On a partial item (read with Attributes, or from an index that does not
 // project every attribute), an attribute it did not load but Remove was
 // asked to remove is removed unconditionally (its stored value was never
-// known).
+// known). An attribute it loaded only in part (Attributes("address.city"))
+// and then Set or Removed whole is conditioned on the projected parts
+// still holding their loaded values (or still being absent), not on the
+// parts never loaded; a projected path through a list index is not
+// checked, since DynamoDB returns the projected elements of a list packed
+// together. Once saved, the attribute counts as loaded whole.
+//
+// Attribute names holding "[" or "]" are written and conditioned like any
+// other (the expression package cannot name them; PartialSave names them
+// through an alias).
 //
 // Wide changes: when the conditions exceed DynamoDB's limit of 4 KB and 300
 // operators (about 150 attributes), the ones left out are checked first by
@@ -704,7 +871,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	if t == nil {
 		return fmt.Errorf("%w: item has no table", ErrSchema)
 	}
-	if it.orig != nil && len(it.removals) == 0 && equalAVMap(it.data, it.orig) {
+	if it.orig != nil && !it.NeedsSave() {
 		return nil
 	}
 	s, err := t.schemaFor(ctx)
@@ -733,7 +900,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if isKey(name) || name == t.version {
 			continue
 		}
-		if old, had := it.orig[name]; !had || !equalAV(old, av) {
+		if old, had := it.orig[name]; !had || !equalAV(old, av) || slices.Contains(it.rewrites, name) {
 			if err := t.checkAttr(s, name, av); err != nil {
 				return err // an index key of the wrong type, too deep a value...: before any request
 			}
@@ -769,11 +936,12 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	var terms []condTerm
 	if it.orig != nil && t.version == "" {
 		terms = make([]condTerm, 0, len(changed)+len(removed))
-		for _, name := range changed {
-			terms = append(terms, condTerm{name, it.orig[name]})
-		}
-		for _, name := range removed {
-			terms = append(terms, condTerm{name, it.orig[name]})
+		for _, name := range slices.Concat(changed, removed) {
+			if paths := it.nested[name]; paths != nil {
+				terms = append(terms, partTerms(name, paths, it.orig)...)
+			} else {
+				terms = append(terms, condTerm{name: name, want: it.orig[name]})
+			}
 		}
 	}
 	k := termsThatFit(fixedCondCost, terms)
@@ -790,11 +958,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			shape.Set(t.version, next)
 		}
 		for _, c := range terms[:k] {
-			if c.want == nil {
-				shape.Absent(c.name)
-			} else {
-				shape.Equal(c.name, c.want)
-			}
+			shape.Cond(c)
 		}
 		switch {
 		case it.orig == nil:
@@ -858,7 +1022,14 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	if next != nil {
 		it.orig[t.version] = next
 	}
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
+	if it.nested != nil { // what was written whole is known whole
+		nested := maps.Clone(it.nested)
+		for _, name := range slices.Concat(changed, removed, unloaded) {
+			delete(nested, name)
+		}
+		it.nested = nested
+	}
 	return nil
 }
 
@@ -931,6 +1102,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 		if err != nil {
 			return err
 		}
+		unaliasNames(expr.Names())
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
@@ -940,7 +1112,8 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	}
 	it.orig, it.shared = nil, false
 	it.partial = false
-	it.removals = nil
+	it.removals, it.rewrites = nil, nil
+	it.nested = nil
 	return nil
 }
 
@@ -971,9 +1144,9 @@ func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, is
 // absent when loaded is nil.
 func versionCondition(name string, loaded types.AttributeValue) expression.ConditionBuilder {
 	if loaded == nil {
-		return expression.AttributeNotExists(expression.NameNoDotSplit(name))
+		return expression.AttributeNotExists(exprName(name))
 	}
-	return expression.NameNoDotSplit(name).Equal(expression.Value(loaded))
+	return exprName(name).Equal(expression.Value(loaded))
 }
 
 // nextVersion returns cur+1 (1 when cur is nil). A version that is not an

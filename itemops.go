@@ -54,7 +54,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 		return nil, fmt.Errorf("%w in %q", ErrItemNotFound, t.name)
 	}
 	it := newLoadedItem(t, out.Item)
-	it.partial = len(cfg.attrs) > 0
+	it.markLoaded(len(cfg.attrs) > 0, cfg.attrs)
 	return it, nil
 }
 

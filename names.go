@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -28,8 +29,21 @@ import (
 //   - The keys of a map handed to NewItem, ItemFrom or PutItem, and the
 //     names in dynamodbav struct tags, are literal top-level names.
 //
+//   - An Item resolves a multi-step path (one with a "." or "[n]" step)
+//     only once its table's key names are known without I/O: the table was
+//     created by CreateTable, described (by any request, Describe or
+//     KeyFields), or declared with both WithSchema and WithIndexes. Before
+//     that, "user.id" may be the key attribute user.id or the key id of a
+//     map user, so Item.Set and Item.Remove refuse it with an error
+//     wrapping ErrSchema, and Item.Get and Item.Has find nothing there.
+//     One-step names, and names quoted with Name, are never ambiguous.
+//
 // DynamoDB's expression syntax cannot name an attribute whose name contains
-// "[" or "]": such a name is refused with a *ValueError.
+// "[" or "]" (the SDK's expression builder reads "x[1]" as a list index):
+// in a filter, projection or update action such a name is refused with a
+// *ValueError. An Item holds, gets, sets and removes such attributes
+// (quoted with Name) like any other, and Save, PartialSave, TxPut and Delete
+// name them in their expressions through an alias (see exprName).
 
 // pathStep is one step of a document path: a map key (or top-level name),
 // or a list index.
@@ -53,9 +67,25 @@ func Name(attr string) string {
 // literalPath is the path of the top-level attribute name.
 func literalPath(name string) attrPath { return attrPath{{name: name}} }
 
-// parsePath parses a document path (see Name for the rule). Every failure
-// is a *ValueError naming s.
+// parsePath parses a document path (see Name for the rule) for an
+// expression: a name holding "[" or "]" is refused. Every failure is a
+// *ValueError naming s.
 func parsePath(s string) (attrPath, error) {
+	p, err := parseDocPath(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range p {
+		if !st.isIndex && strings.ContainsAny(st.name, "[]") {
+			return nil, &ValueError{Attribute: s, Reason: fmt.Sprintf("invalid attribute path: DynamoDB expressions cannot name %q (it holds [ or ])", st.name)}
+		}
+	}
+	return p, nil
+}
+
+// parseDocPath parses a document path (see Name for the rule); names may
+// hold any character. Every failure is a *ValueError naming s.
+func parseDocPath(s string) (attrPath, error) {
 	bad := func(reason string) error {
 		return &ValueError{Attribute: s, Reason: "invalid attribute path: " + reason}
 	}
@@ -129,11 +159,6 @@ func parsePath(s string) (attrPath, error) {
 	if expectName {
 		return nil, bad("empty name")
 	}
-	for _, st := range p {
-		if !st.isIndex && strings.ContainsAny(st.name, "[]") {
-			return nil, bad(fmt.Sprintf("DynamoDB expressions cannot name %q (it holds [ or ])", st.name))
-		}
-	}
 	return p, nil
 }
 
@@ -147,6 +172,49 @@ func resolvePath(s string, isKey func(string) bool) (attrPath, error) {
 		return literalPath(s), nil
 	}
 	return parsePath(s)
+}
+
+// resolveItemPath is resolvePath for an Item's own values, which never
+// reach an expression as a path (Save and PartialSave name top-level
+// attributes through exprName): names holding "[" or "]" are allowed.
+func resolveItemPath(s string, isKey func(string) bool) (attrPath, error) {
+	if isKey != nil && s != "" && isKey(s) {
+		return literalPath(s), nil
+	}
+	return parseDocPath(s)
+}
+
+// aliasPrefix starts the stand-in exprName gives a name the expression
+// package cannot take. It holds NUL bytes, which no sensible attribute
+// name does; a name that starts with it is aliased too, so that
+// unaliasNames never mistakes a real name for a stand-in.
+const aliasPrefix = "\x00dynamap\x00"
+
+// exprName returns the expression name of the top-level attribute name,
+// taken literally. The SDK's expression package reads "[n]" at the end of
+// a name as a list index and refuses other brackets, so a name holding "["
+// or "]" is built as a stand-in (aliasPrefix and the name in hex), which
+// unaliasNames turns back into the name in ExpressionAttributeNames, where
+// DynamoDB takes any name literally. Every expression built with exprName
+// must have its names passed through unaliasNames.
+func exprName(name string) expression.NameBuilder {
+	if strings.ContainsAny(name, "[]") || strings.HasPrefix(name, aliasPrefix) {
+		name = aliasPrefix + hex.EncodeToString([]byte(name))
+	}
+	return expression.NameNoDotSplit(name)
+}
+
+// unaliasNames replaces, in place, the stand-ins of exprName among the
+// values of an expression's names (expression.Expression.Names returns the
+// expression's own map) by the names they stand for.
+func unaliasNames(names map[string]string) {
+	for ph, n := range names {
+		if rest, ok := strings.CutPrefix(n, aliasPrefix); ok {
+			if b, err := hex.DecodeString(rest); err == nil {
+				names[ph] = string(b)
+			}
+		}
+	}
 }
 
 // top returns the path's top-level attribute name.

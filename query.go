@@ -30,7 +30,7 @@ const maxSegments = 1000000
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 	cfg := newReadConfig(opts, QueryOption.applyQuery)
 	kc := freezeFilter(keyCond)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
 	return rs
 }
@@ -44,7 +44,7 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 	cfg := newReadConfig(opts, ScanOption.applyScan)
 	f := freezeFilter(filter)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom}
+	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
 	return rs
 }

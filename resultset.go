@@ -23,6 +23,7 @@ type ResultSet struct {
 	limit int
 	start string // the StartFrom cursor
 	build func(ctx context.Context) (*plan, error)
+	attrs []string // the Attributes paths of a projected read (Item.markLoaded)
 
 	mu       sync.Mutex
 	started  bool
@@ -203,7 +204,7 @@ func (rs *ResultSet) All(ctx context.Context) iter.Seq2[*Item, error] {
 				return yield(nil, err)
 			}
 			it := newLoadedItem(rs.t, av)
-			it.partial = p.partial
+			it.markLoaded(p.partial, rs.attrs)
 			return yield(it, nil)
 		})
 	}

@@ -384,7 +384,7 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 	for i, r := range out.Responses {
 		if i < len(items) && len(r.Item) > 0 {
 			items[i] = newLoadedItem(gets[i].t, r.Item)
-			items[i].partial = in.TransactItems[i].Get.ProjectionExpression != nil
+			items[i].markLoaded(in.TransactItems[i].Get.ProjectionExpression != nil, gets[i].cfg.attrs)
 		}
 	}
 	return items, nil
