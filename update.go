@@ -242,11 +242,11 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 		}
 	}
 	if t.version != "" && !touchesVersion {
-		upd = upd.Add(expression.NameNoDotSplit(t.version), expression.Value(numAV("1")))
+		upd = upd.Add(exprName(t.version), expression.Value(numAV("1")))
 	}
 	var conds []expression.ConditionBuilder
 	if cfg.strict {
-		conds = append(conds, expression.AttributeExists(expression.NameNoDotSplit(s.keys[0].Name)))
+		conds = append(conds, expression.AttributeExists(exprName(s.keys[0].Name)))
 	}
 	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
 	if err != nil {
@@ -260,6 +260,7 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	if err != nil {
 		return nil, expression.Expression{}, &ValueError{Reason: "cannot build update", Err: err}
 	}
+	unaliasNames(expr.Names()) // the version and key names exprName stood in for
 	if err := checkExprLimits(expr); err != nil {
 		return nil, expression.Expression{}, err
 	}
