@@ -31,7 +31,7 @@ import (
 // *UnprocessedError that wraps the context's error and lists every key not
 // yet yielded (keys answered with no item are not listed). Count iterates.
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
-	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
+	cfg := applyOptions(&readConfig{}, opts, BatchGetOption.applyBatchGet)
 	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
 	rs := newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}

@@ -493,12 +493,7 @@ func (it *Item) Decode(v any) error {
 // cannot be saved without Overwrite, since that would drop the attributes
 // not loaded: use PartialSave. After a successful Save the item is clean.
 func (it *Item) Save(ctx context.Context, opts ...PutOption) error {
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyPut(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, PutOption.applyPut)
 	return it.save(ctx, cfg)
 }
 
@@ -1070,12 +1065,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t == nil {
 		return fmt.Errorf("%w: item has no table", ErrSchema)
 	}
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyDelete(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return err

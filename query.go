@@ -28,7 +28,7 @@ const maxSegments = 1000000
 // a *ValueError for a bad Attributes path, ErrInvalidCursor) surface there,
 // before any Query request.
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
-	cfg := newReadConfig(opts, QueryOption.applyQuery)
+	cfg := applyOptions(&readConfig{}, opts, QueryOption.applyQuery)
 	kc := freezeFilter(keyCond)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
@@ -42,7 +42,7 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 // Scan filters may name key attributes. filter is copied, its values
 // converted, when Scan is called.
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
-	cfg := newReadConfig(opts, ScanOption.applyScan)
+	cfg := applyOptions(&readConfig{}, opts, ScanOption.applyScan)
 	f := freezeFilter(filter)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
