@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -275,12 +276,7 @@ func (s *batchGetSource) leftover() error {
 // and the failed keys.
 func (s *batchGetSource) unread(extra []bgKey) []bgKey {
 	out := slices.Clone(extra)
-	ids := make([]int, 0, len(s.flying))
-	for id := range s.flying {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.flying)) {
 		out = append(out, s.flying[id]...)
 	}
 	out = append(out, s.queue...)

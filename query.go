@@ -3,6 +3,8 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -101,7 +103,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 		out.items = out.count
 		return out, nil, nil
 	}
-	proj, strip, err := readProjection(s, attrs, sortedNames(resume))
+	proj, strip, err := readProjection(s, attrs, slices.Sorted(maps.Keys(resume)))
 	if err != nil {
 		return out, nil, err
 	}
@@ -141,7 +143,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		pageSize: cfg.pageSize,
 		index:    cfg.index,
 		segs:     []segState{{}},
-		keyAttrs: sortedNames(resume),
+		keyAttrs: slices.Sorted(maps.Keys(resume)),
 		strip:    strip,
 		partial:  projected(s, cfg),
 		filtered: filter != nil,
@@ -268,7 +270,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 		pageSize: cfg.pageSize,
 		index:    cfg.index,
 		total:    total,
-		keyAttrs: sortedNames(resume),
+		keyAttrs: slices.Sorted(maps.Keys(resume)),
 		strip:    strip,
 		partial:  projected(s, cfg),
 		filtered: fb != nil,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -594,12 +595,7 @@ func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 		in.BillingMode = types.BillingModeProvisioned
 		in.ProvisionedThroughput = cfg.throughput.sdk()
 	}
-	names := make([]string, 0, len(cfg.globalThroughput))
-	for name := range cfg.globalThroughput {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cfg.globalThroughput)) {
 		n := name
 		in.GlobalSecondaryIndexUpdates = append(in.GlobalSecondaryIndexUpdates, types.GlobalSecondaryIndexUpdate{
 			Update: &types.UpdateGlobalSecondaryIndexAction{IndexName: &n, ProvisionedThroughput: cfg.globalThroughput[name].sdk()},
@@ -919,11 +915,7 @@ func (d *declaration) check(table string, actual *tableSchema) error {
 	for _, ix := range actual.indexes {
 		names[ix.Name] = true
 	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	slices.Sort(sorted)
+	sorted := slices.Sorted(maps.Keys(names))
 	declared := map[string]SecondaryIndex{}
 	for _, ix := range d.indexes {
 		declared[ix.Name] = ix

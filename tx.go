@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -89,7 +90,7 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			if avErr != nil {
 				return txBuilt{}, avErr
 			}
-			it = &Item{table: t, data: cloneAVMap(av)}
+			it = &Item{table: t, data: maps.Clone(av)}
 		} else if it.partial && !cfg.overwrite {
 			return txBuilt{}, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
 		}
