@@ -4,7 +4,8 @@ import "slices"
 
 // Options are typed by the calls they fit: an option passed to a call it does
 // not fit (Reverse to Scan, Overwrite to DeleteItem) is a compile error, not a
-// silent no-op.
+// silent no-op. Every call applies its options the same way (applyOptions):
+// in order, a nil option skipped.
 
 // readConfig collects the options of GetItem, Query, Scan and BatchGet.
 type readConfig struct {
