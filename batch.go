@@ -248,11 +248,7 @@ type progressReport struct{ written, pending int }
 // what could not be written; BatchWriteFunc does that for you.
 func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
 	cfg := batchConfig{retry: defaultRetry, concurrency: 1}
-	for _, o := range opts {
-		if o != nil {
-			o.applyBatch(&cfg)
-		}
-	}
+	applyOptions(&cfg, opts, BatchOption.applyBatch)
 	return &BatchTable{
 		t:        t,
 		cfg:      cfg,

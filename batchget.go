@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -31,7 +32,7 @@ import (
 // *UnprocessedError that wraps the context's error and lists every key not
 // yet yielded (keys answered with no item are not listed). Count iterates.
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
-	cfg := newReadConfig(opts, BatchGetOption.applyBatchGet)
+	cfg := applyOptions(&readConfig{}, opts, BatchGetOption.applyBatchGet)
 	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
 	rs := newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
 		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
@@ -275,12 +276,7 @@ func (s *batchGetSource) leftover() error {
 // and the failed keys.
 func (s *batchGetSource) unread(extra []bgKey) []bgKey {
 	out := slices.Clone(extra)
-	ids := make([]int, 0, len(s.flying))
-	for id := range s.flying {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.flying)) {
 		out = append(out, s.flying[id]...)
 	}
 	out = append(out, s.queue...)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -348,7 +349,7 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 	if key == nil {
 		return ""
 	}
-	for _, k := range sortedKeys(keyCond) {
+	for _, k := range slices.Sorted(maps.Keys(keyCond)) {
 		attr, op, err := splitFilterKey(k, keyOps)
 		if err != nil {
 			return "" // refused when compiled
@@ -415,14 +416,4 @@ func cursorValueString(av types.AttributeValue) string {
 		}
 	}
 	return scalarString(av)
-}
-
-// sortedNames returns m's keys in order.
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -111,17 +112,6 @@ func keyAttrNames(s *tableSchema, version string) func(string) bool {
 		}
 		return false
 	}
-}
-
-// sortedKeys returns f's keys in order so the compiled expression never
-// depends on map iteration order.
-func sortedKeys(f map[string]any) []string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // frozenErr is a filter operand that could not be converted when its
@@ -452,7 +442,7 @@ func buildCondition(conds []any, matchAny bool, isKey func(string) bool) (expres
 		default:
 			return expression.ConditionBuilder{}, false, &FilterError{Reason: fmt.Sprintf("a condition must be a dynamap.Filter or an expression.ConditionBuilder, got %T", c), Err: ErrInvalidFilter}
 		}
-		for _, k := range sortedKeys(f) {
+		for _, k := range slices.Sorted(maps.Keys(f)) {
 			cb, err := filterCondition(k, f[k], isKey)
 			if err != nil {
 				return expression.ConditionBuilder{}, false, err
@@ -501,7 +491,7 @@ func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyCo
 	}
 	var hashCond, rangeCond expression.KeyConditionBuilder
 	var rangeKey string
-	for _, k := range sortedKeys(f) {
+	for _, k := range slices.Sorted(maps.Keys(f)) {
 		attr, op, err := splitFilterKey(k, keyOps)
 		if err != nil {
 			return none, err

@@ -101,7 +101,7 @@ func (it *Item) loadedInPart(s string, p attrPath) error {
 // unshare gives data and orig maps of their own before either changes.
 func (it *Item) unshare() {
 	if it.shared {
-		it.data = cloneAVMap(it.orig)
+		it.data = maps.Clone(it.orig)
 		it.shared = false
 	}
 }
@@ -115,7 +115,7 @@ func newLoadedItem(t *Table, av map[string]types.AttributeValue) *Item {
 }
 
 // avMap returns a copy of the item's attribute values.
-func (it *Item) avMap() map[string]types.AttributeValue { return cloneAVMap(it.data) }
+func (it *Item) avMap() map[string]types.AttributeValue { return maps.Clone(it.data) }
 
 // ItemFrom returns a new (never loaded) item of table t holding data: a
 // map[string]any, a Key, an *Item (its values are copied), or a struct or
@@ -303,7 +303,7 @@ func (it *Item) Set(path string, v any) error {
 // removed.
 func (it *Item) Remove(paths ...string) error {
 	// Edits go to a copy, installed when every path succeeded.
-	data := cloneAVMap(it.data)
+	data := maps.Clone(it.data)
 	if data == nil {
 		data = map[string]types.AttributeValue{}
 	}
@@ -367,12 +367,7 @@ func (it *Item) Has(path string) bool {
 
 // Names returns the item's attribute names, sorted.
 func (it *Item) Names() []string {
-	names := make([]string, 0, len(it.data))
-	for name := range it.data {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(it.data))
 }
 
 // Len returns the number of attributes the item holds.
@@ -493,12 +488,7 @@ func (it *Item) Decode(v any) error {
 // cannot be saved without Overwrite, since that would drop the attributes
 // not loaded: use PartialSave. After a successful Save the item is clean.
 func (it *Item) Save(ctx context.Context, opts ...PutOption) error {
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyPut(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, PutOption.applyPut)
 	return it.save(ctx, cfg)
 }
 
@@ -667,7 +657,7 @@ func saveTerms(s *tableSchema, version string, orig, data map[string]types.Attri
 		}
 	}
 	var changed, removed, added, same []string
-	for _, name := range sortedAVNames(orig) {
+	for _, name := range slices.Sorted(maps.Keys(orig)) {
 		if isKey(name) || name == version {
 			continue
 		}
@@ -680,7 +670,7 @@ func saveTerms(s *tableSchema, version string, orig, data map[string]types.Attri
 			same = append(same, name)
 		}
 	}
-	for _, name := range sortedAVNames(data) {
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		if _, had := orig[name]; !had && name != version {
 			added = append(added, name)
 		}
@@ -705,7 +695,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 	t := it.table
 	data := it.data
 	if t.version != "" {
-		data = cloneAVMap(data) // the version is written into the copy
+		data = maps.Clone(data) // the version is written into the copy
 	}
 	if data == nil {
 		data = map[string]types.AttributeValue{}
@@ -1070,12 +1060,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t == nil {
 		return fmt.Errorf("%w: item has no table", ErrSchema)
 	}
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyDelete(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return err
@@ -1165,15 +1150,6 @@ func nextVersion(name string, cur types.AttributeValue) (types.AttributeValue, e
 	}
 	v := new(big.Int).Add(r.Num(), big.NewInt(1))
 	return numAV(v.String()), nil
-}
-
-func sortedAVNames(m map[string]types.AttributeValue) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // knownSchema returns the table's schema if it is known, without I/O.

@@ -21,7 +21,7 @@ import (
 // limits (4 KB, 300 operators) a *FilterError wrapping ErrInvalidFilter,
 // returned before any request.
 func (t *Table) GetItem(ctx context.Context, key Key, opts ...GetOption) (*Item, error) {
-	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
+	cfg := applyOptions(&readConfig{}, opts, GetOption.applyGet)
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func projectionExpr(s *tableSchema, attrs []string) (expression.Expression, erro
 // HasItem reports whether an item with the given key exists (boto's
 // has_item). It fetches only the key attributes. Options as GetItem.
 func (t *Table) HasItem(ctx context.Context, key Key, opts ...GetOption) (bool, error) {
-	cfg := newReadConfig(opts, func(o GetOption, c *readConfig) { o.applyGet(c) })
+	cfg := applyOptions(&readConfig{}, opts, GetOption.applyGet)
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return false, err
@@ -186,12 +186,7 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 	if err != nil {
 		return err
 	}
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyPut(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, PutOption.applyPut)
 	it := &Item{table: t, data: av}
 	return it.save(ctx, cfg)
 }
@@ -205,12 +200,7 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 // the connection breaks after DynamoDB applied the delete, the SDK's retry
 // finds nothing and DeleteItem reports false for the item it deleted.
 func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (bool, error) {
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyDelete(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
 	kav, err := t.keyAV(ctx, key)
 	if err != nil {
 		return false, err

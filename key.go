@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -276,7 +277,7 @@ func (t *Table) checkItem(s *tableSchema, item map[string]types.AttributeValue) 
 	}
 	for name, av := range item {
 		if t.checkAttr(s, name, av) != nil {
-			for _, name := range sortedAVNames(item) {
+			for _, name := range slices.Sorted(maps.Keys(item)) {
 				if err := t.checkAttr(s, name, item[name]); err != nil {
 					return err
 				}
@@ -352,15 +353,4 @@ func marshalItem(data any) (map[string]types.AttributeValue, error) {
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: it is stored as %s, not a map", data, avKind(av))}
 	}
 	return m.Value, nil
-}
-
-func cloneAVMap(m map[string]types.AttributeValue) map[string]types.AttributeValue {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

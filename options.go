@@ -1,14 +1,11 @@
 package dynamap
 
-import (
-	"slices"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-)
+import "slices"
 
 // Options are typed by the calls they fit: an option passed to a call it does
 // not fit (Reverse to Scan, Overwrite to DeleteItem) is a compile error, not a
-// silent no-op.
+// silent no-op. Every call applies its options the same way (applyOptions):
+// in order, a nil option skipped.
 
 // readConfig collects the options of GetItem, Query, Scan and BatchGet.
 type readConfig struct {
@@ -160,10 +157,9 @@ func Parallel(n int) ScanOption {
 
 // writeConfig collects the options of PutItem, Save, DeleteItem and Delete.
 type writeConfig struct {
-	overwrite    bool
-	expected     []any // Filter or expression.ConditionBuilder
-	matchAny     bool
-	returnValues types.ReturnValue
+	overwrite bool
+	expected  []any // Filter or expression.ConditionBuilder
+	matchAny  bool
 }
 
 // PutOption configures PutItem and Item.Save.
@@ -214,12 +210,16 @@ func (MatchAnyOption) applyScan(c *readConfig)    { c.matchAny = true }
 func (MatchAnyOption) applyDelete(c *writeConfig) { c.matchAny = true }
 func (MatchAnyOption) applyPut(c *writeConfig)    { c.matchAny = true }
 
-func newReadConfig[O any](opts []O, apply func(O, *readConfig)) *readConfig {
-	c := &readConfig{}
+// applyOptions applies the non-nil options of opts to cfg, in order, with
+// apply: a method expression of the call's option interface, such as
+// PutOption.applyPut. It is the one place options are applied; the option
+// interfaces in the calls' signatures keep a misapplied option (Reverse to
+// Scan, Overwrite to DeleteItem) a compile error. It returns cfg.
+func applyOptions[C, O any](cfg *C, opts []O, apply func(O, *C)) *C {
 	for _, o := range opts {
 		if any(o) != nil {
-			apply(o, c)
+			apply(o, cfg)
 		}
 	}
-	return c
+	return cfg
 }

@@ -2,6 +2,7 @@ package dynamap
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"testing"
 
@@ -24,7 +25,7 @@ type instantAPI struct {
 }
 
 func (a *instantAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: cloneAVMap(a.item)}, nil // fresh, as the SDK's deserializer makes
+	return &dynamodb.GetItemOutput{Item: maps.Clone(a.item)}, nil // fresh, as the SDK's deserializer makes
 }
 
 func (a *instantAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -35,7 +36,7 @@ func (a *instantAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynam
 	// Fresh maps each page, as the SDK's deserializer would make.
 	items := make([]map[string]types.AttributeValue, len(a.page))
 	for i, it := range a.page {
-		items[i] = cloneAVMap(it)
+		items[i] = maps.Clone(it)
 	}
 	return &dynamodb.QueryOutput{Items: items, Count: int32(len(items))}, nil
 }

@@ -3,6 +3,8 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,11 +30,7 @@ const maxSegments = 1000000
 // a *ValueError for a bad Attributes path, ErrInvalidCursor) surface there,
 // before any Query request.
 func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
-	cfg := newReadConfig(opts, QueryOption.applyQuery)
-	kc := freezeFilter(keyCond)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
-	rs.build = func(ctx context.Context) (*plan, error) { return t.queryPlan(ctx, kc, cfg) }
-	return rs
+	return t.read(true, keyCond, applyOptions(&readConfig{}, opts, QueryOption.applyQuery))
 }
 
 // Scan returns every item of the table (or of the index given with Index)
@@ -42,10 +40,16 @@ func (t *Table) Query(keyCond Filter, opts ...QueryOption) *ResultSet {
 // Scan filters may name key attributes. filter is copied, its values
 // converted, when Scan is called.
 func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
-	cfg := newReadConfig(opts, ScanOption.applyScan)
-	f := freezeFilter(filter)
+	return t.read(false, filter, applyOptions(&readConfig{}, opts, ScanOption.applyScan))
+}
+
+// read returns the ResultSet of a Query (query: cond is the key condition)
+// or a Scan (cond is the filter), planned by readPlan when it is iterated.
+// cond is copied, its values converted, now.
+func (t *Table) read(query bool, cond Filter, cfg *readConfig) *ResultSet {
+	cond = freezeFilter(cond)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
-	rs.build = func(ctx context.Context) (*plan, error) { return t.scanPlan(ctx, f, cfg) }
+	rs.build = func(ctx context.Context) (*plan, error) { return t.readPlan(ctx, query, cond, cfg) }
 	return rs
 }
 
@@ -101,7 +105,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 		out.items = out.count
 		return out, nil, nil
 	}
-	proj, strip, err := readProjection(s, attrs, sortedNames(resume))
+	proj, strip, err := readProjection(s, attrs, slices.Sorted(maps.Keys(resume)))
 	if err != nil {
 		return out, nil, err
 	}
@@ -111,7 +115,19 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 	return out, strip, nil
 }
 
-func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) (*plan, error) {
+// readPlan plans a Query (query: cond is its key condition) or a Scan
+// (cond is its filter, ANDed or ORed with Where). They differ in what
+// DynamoDB is asked: a Query's key condition, its filters refused on key
+// attributes, its cursor checked against the key condition, and its
+// request (Reverse); a Scan's segments and its request.
+func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *readConfig) (*plan, error) {
+	total, segs := 0, []int{0}
+	if !query {
+		var err error
+		if total, segs, err = scanSegments(cfg); err != nil {
+			return nil, err
+		}
+	}
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return nil, err
@@ -120,84 +136,117 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 	if err != nil {
 		return nil, err
 	}
-	kc, err := buildKeyCondition(keyCond, keys, what)
-	if err != nil {
-		return nil, err
+	var kc *expression.KeyConditionBuilder
+	conds := cfg.where
+	if query {
+		k, err := buildKeyCondition(cond, keys, what)
+		if err != nil {
+			return nil, err
+		}
+		kc = &k
+	} else {
+		conds = append([]any{cond}, cfg.where...)
 	}
 	var filter *expression.ConditionBuilder
-	if cb, ok, err := buildCondition(cfg.where, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
+	if cb, ok, err := buildCondition(conds, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
 		return nil, err
 	} else if ok {
 		filter = &cb
 	}
-	ex, strip, err := buildExprs(s, &kc, filter, cfg.attrs, resume)
+	ex, strip, err := buildExprs(s, kc, filter, cfg.attrs, resume)
 	if err != nil {
 		return nil, err
 	}
-	if err := filterKeyAttrs(ex.count, keys, what); err != nil {
-		return nil, err
+	if query {
+		if err := filterKeyAttrs(ex.count, keys, what); err != nil {
+			return nil, err
+		}
 	}
 	p := &plan{
 		pageSize: cfg.pageSize,
 		index:    cfg.index,
-		segs:     []segState{{}},
-		keyAttrs: sortedNames(resume),
+		total:    total,
+		keyAttrs: slices.Sorted(maps.Keys(resume)),
 		strip:    strip,
 		partial:  projected(s, cfg),
 		filtered: filter != nil,
 	}
+	for _, g := range segs {
+		p.segs = append(p.segs, segState{seg: g})
+	}
 	if cfg.startFrom != "" {
-		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, 0, []int{0}, resume); err != nil {
+		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, total, segs, resume); err != nil {
 			return nil, err
 		}
-		for _, sg := range p.segs {
-			if reason := keyConditionExcludes(keyCond, sg.key, cfg.reverse); reason != "" {
-				return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
+		if query {
+			for _, sg := range p.segs {
+				if reason := keyConditionExcludes(cond, sg.key, cfg.reverse); reason != "" {
+					return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
+				}
 			}
 		}
 	}
-	p.fetch = func(ctx context.Context, _ int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
-		e := ex.items
-		in := &dynamodb.QueryInput{
-			TableName:              &t.name,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-			ExclusiveStartKey:      start,
-		}
+	var index *string
+	if cfg.index != "" {
+		index = &cfg.index
+	}
+	var consistent *bool
+	if cfg.consistent {
+		consistent = ptr(true)
+	}
+	p.fetch = func(ctx context.Context, seg int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
+		e, sel := ex.items, types.Select("")
 		if count {
-			e = ex.count
-			in.Select = types.SelectCount
+			e, sel = ex.count, types.SelectCount
 		}
-		in.KeyConditionExpression = e.KeyCondition()
-		in.FilterExpression = e.Filter()
-		in.ProjectionExpression = e.Projection()
-		in.ExpressionAttributeNames = e.Names()
-		in.ExpressionAttributeValues = e.Values()
-		if cfg.index != "" {
-			in.IndexName = &cfg.index
-		}
-		if cfg.consistent {
-			in.ConsistentRead = ptr(true)
-		}
-		if cfg.reverse {
-			in.ScanIndexForward = ptr(false)
-		}
+		var limitP *int32
 		if limit > 0 {
-			in.Limit = &limit
+			limitP = &limit
 		}
-		out, err := t.c.API().Query(ctx, in)
+		if query {
+			in := &dynamodb.QueryInput{
+				TableName: &t.name, IndexName: index, Select: sel, ConsistentRead: consistent, Limit: limitP,
+				ExclusiveStartKey: start, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+				KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+				ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			}
+			if cfg.reverse {
+				in.ScanIndexForward = ptr(false)
+			}
+			out, err := t.c.API().Query(ctx, in)
+			if err != nil {
+				return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
+			}
+			return readPage(out.Items, out.LastEvaluatedKey, out.Count, out.ScannedCount, out.ConsumedCapacity), nil
+		}
+		in := &dynamodb.ScanInput{
+			TableName: &t.name, IndexName: index, Select: sel, ConsistentRead: consistent, Limit: limitP,
+			ExclusiveStartKey: start, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		}
+		if total > 0 {
+			in.Segment, in.TotalSegments = ptr(int32(seg)), ptr(int32(total))
+		}
+		out, err := t.c.API().Scan(ctx, in)
 		if err != nil {
-			return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
+			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
 		}
-		return page{
-			items:    out.Items,
-			lastKey:  out.LastEvaluatedKey,
-			more:     len(out.LastEvaluatedKey) > 0,
-			count:    int64(out.Count),
-			scanned:  int64(out.ScannedCount),
-			capacity: capacityUnits(out.ConsumedCapacity),
-		}, nil
+		return readPage(out.Items, out.LastEvaluatedKey, out.Count, out.ScannedCount, out.ConsumedCapacity), nil
 	}
 	return p, nil
+}
+
+// readPage is the page of a Query or Scan answer.
+func readPage(items []map[string]types.AttributeValue, lastKey map[string]types.AttributeValue, count, scanned int32, c *types.ConsumedCapacity) page {
+	return page{
+		items:    items,
+		lastKey:  lastKey,
+		more:     len(lastKey) > 0,
+		count:    int64(count),
+		scanned:  int64(scanned),
+		capacity: capacityUnits(c),
+	}
 }
 
 // filterKeyAttrs refuses a Query filter that names a key attribute of what
@@ -238,90 +287,6 @@ func filterKeyAttrs(e expression.Expression, keys []KeyField, what string) error
 		}
 	}
 	return nil
-}
-
-func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*plan, error) {
-	total, segs, err := scanSegments(cfg)
-	if err != nil {
-		return nil, err
-	}
-	s, err := t.schemaFor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, resume, _, err := t.readTarget(s, cfg)
-	if err != nil {
-		return nil, err
-	}
-	var fb *expression.ConditionBuilder
-	conds := append([]any{filter}, cfg.where...)
-	if cb, ok, err := buildCondition(conds, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
-		return nil, err
-	} else if ok {
-		fb = &cb
-	}
-	ex, strip, err := buildExprs(s, nil, fb, cfg.attrs, resume)
-	if err != nil {
-		return nil, err
-	}
-	p := &plan{
-		pageSize: cfg.pageSize,
-		index:    cfg.index,
-		total:    total,
-		keyAttrs: sortedNames(resume),
-		strip:    strip,
-		partial:  projected(s, cfg),
-		filtered: fb != nil,
-	}
-	for _, g := range segs {
-		p.segs = append(p.segs, segState{seg: g})
-	}
-	if cfg.startFrom != "" {
-		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, total, segs, resume); err != nil {
-			return nil, err
-		}
-	}
-	p.fetch = func(ctx context.Context, seg int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
-		e := ex.items
-		in := &dynamodb.ScanInput{
-			TableName:              &t.name,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-			ExclusiveStartKey:      start,
-		}
-		if count {
-			e = ex.count
-			in.Select = types.SelectCount
-		}
-		in.FilterExpression = e.Filter()
-		in.ProjectionExpression = e.Projection()
-		in.ExpressionAttributeNames = e.Names()
-		in.ExpressionAttributeValues = e.Values()
-		if cfg.index != "" {
-			in.IndexName = &cfg.index
-		}
-		if cfg.consistent {
-			in.ConsistentRead = ptr(true)
-		}
-		if total > 0 {
-			in.Segment, in.TotalSegments = ptr(int32(seg)), ptr(int32(total))
-		}
-		if limit > 0 {
-			in.Limit = &limit
-		}
-		out, err := t.c.API().Scan(ctx, in)
-		if err != nil {
-			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
-		}
-		return page{
-			items:    out.Items,
-			lastKey:  out.LastEvaluatedKey,
-			more:     len(out.LastEvaluatedKey) > 0,
-			count:    int64(out.Count),
-			scanned:  int64(out.ScannedCount),
-			capacity: capacityUnits(out.ConsumedCapacity),
-		}, nil
-	}
-	return p, nil
 }
 
 // scanSegments returns TotalSegments (0: unsegmented) and the segments this

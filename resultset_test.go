@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -205,7 +206,7 @@ func sameKeys(t *testing.T, want, got []string, msgAndArgs ...any) {
 		}
 		delete(seen, k)
 	}
-	extra := sortedNames(seen)
+	extra := slices.Sorted(maps.Keys(seen))
 	if len(missing)+len(dup)+len(extra) > 0 {
 		assert.Fail(t, fmt.Sprintf("want %d keys, got %d: missing %d %v, duplicated %d %v, unexpected %d %v",
 			len(want), len(got), len(missing), head(missing), len(dup), head(dup), len(extra), head(extra)), msgAndArgs...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -209,10 +210,7 @@ func WithVersion(attribute string) TableOption {
 // checked against that answer (see WithSchema). WithThroughput, WithOnDemand
 // and WithStream are ignored: the table's own settings are described.
 func NewTable(c *conn.Conn, name string, opts ...TableOption) *Table {
-	cfg := &tableConfig{}
-	for _, o := range opts {
-		o.applyTable(cfg)
-	}
+	cfg := applyOptions(&tableConfig{}, opts, TableOption.applyTable)
 	t := &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1)}
 	if len(cfg.schema) > 0 || cfg.hasIndexes {
 		t.declared = &declaration{keys: cfg.schema, indexes: slices.Clone(cfg.indexes), hasIndexes: cfg.hasIndexes}
@@ -228,10 +226,7 @@ func NewTable(c *conn.Conn, name string, opts ...TableOption) *Table {
 // no stream. Attribute definitions are collected from the key schema and
 // every index's parts. CreateTable does not wait: call WaitActive.
 func CreateTable(ctx context.Context, c *conn.Conn, name string, schema []KeyField, opts ...TableOption) (*Table, error) {
-	cfg := &tableConfig{schema: slices.Clone(schema)}
-	for _, o := range opts {
-		o.applyTable(cfg)
-	}
+	cfg := applyOptions(&tableConfig{schema: slices.Clone(schema)}, opts, TableOption.applyTable)
 	in, err := createTableInput(name, cfg)
 	if err != nil {
 		return nil, err
@@ -592,10 +587,7 @@ func indexFrom(name string, ks []types.KeySchemaElement, p *types.Projection, de
 // the answer; a mismatch is returned by the next call that needs the
 // schema.
 func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
-	cfg := &tableConfig{}
-	for _, o := range opts {
-		o.applyUpdate(cfg)
-	}
+	cfg := applyOptions(&tableConfig{}, opts, UpdateOption.applyUpdate)
 	in := &dynamodb.UpdateTableInput{TableName: &t.name}
 	if cfg.onDemand {
 		in.BillingMode = types.BillingModePayPerRequest
@@ -603,12 +595,7 @@ func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 		in.BillingMode = types.BillingModeProvisioned
 		in.ProvisionedThroughput = cfg.throughput.sdk()
 	}
-	names := make([]string, 0, len(cfg.globalThroughput))
-	for name := range cfg.globalThroughput {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cfg.globalThroughput)) {
 		n := name
 		in.GlobalSecondaryIndexUpdates = append(in.GlobalSecondaryIndexUpdates, types.GlobalSecondaryIndexUpdate{
 			Update: &types.UpdateGlobalSecondaryIndexAction{IndexName: &n, ProvisionedThroughput: cfg.globalThroughput[name].sdk()},
@@ -928,11 +915,7 @@ func (d *declaration) check(table string, actual *tableSchema) error {
 	for _, ix := range actual.indexes {
 		names[ix.Name] = true
 	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	slices.Sort(sorted)
+	sorted := slices.Sorted(maps.Keys(names))
 	declared := map[string]SecondaryIndex{}
 	for _, ix := range d.indexes {
 		declared[ix.Name] = ix

@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -75,12 +76,7 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // runs, so that what is written and what the commit marks clean are the
 // same: Set on it between TxPut and TransactWrite is written.
 func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyPut(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, PutOption.applyPut)
 	it, own := data.(*Item)
 	own = own && it != nil && it.table == t
 	var av map[string]types.AttributeValue
@@ -94,7 +90,7 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			if avErr != nil {
 				return txBuilt{}, avErr
 			}
-			it = &Item{table: t, data: cloneAVMap(av)}
+			it = &Item{table: t, data: maps.Clone(av)}
 		} else if it.partial && !cfg.overwrite {
 			return txBuilt{}, &ValueError{Reason: "item was loaded with a projection (Attributes); putting it would drop the attributes not loaded: use Overwrite"}
 		}
@@ -130,12 +126,7 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 // item is not an error unless a condition requires it. key is copied when
 // TxDelete is called.
 func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
-	cfg := &writeConfig{}
-	for _, o := range opts {
-		if o != nil {
-			o.applyDelete(cfg)
-		}
-	}
+	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
 	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (txBuilt, error) {
 		if keyErr != nil {
@@ -196,12 +187,7 @@ func (t *Table) TxCheck(key Key, cond any) TxOp {
 // attribute is incremented too, as UpdateItem does. key and the actions'
 // values are copied when TxUpdate is called.
 func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
-	cfg := &updateConfig{}
-	for _, a := range actions {
-		if a != nil {
-			a.applyItemUpdate(cfg)
-		}
-	}
+	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyItemUpdate)
 	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "update", build: func(s *tableSchema) (txBuilt, error) {
 		if cfg.err != nil {
@@ -262,12 +248,7 @@ func txCondition(own []any, expected []any, matchAny bool, isKey func(string) bo
 // "ConditionalCheckFailed" for a failed condition, "None" for the others);
 // errors.Is(err, ErrConditionalCheckFailed) holds when a condition failed.
 func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
-	w := &txWrite{}
-	for _, o := range ops {
-		if o != nil {
-			o.applyTx(w)
-		}
-	}
+	w := applyOptions(&txWrite{}, ops, TxOp.applyTx)
 	if len(w.actions) == 0 {
 		return &ValueError{Reason: "TransactWrite needs at least one action"}
 	}
@@ -335,7 +316,7 @@ type TxGetOp struct {
 // when TxGet is called; errors in them are returned by TransactGet, before
 // any request.
 func (t *Table) TxGet(key Key, opts ...TxGetOption) TxGetOp {
-	g := TxGetOp{t: t, cfg: newReadConfig(opts, TxGetOption.applyTxGet)}
+	g := TxGetOp{t: t, cfg: applyOptions(&readConfig{}, opts, TxGetOption.applyTxGet)}
 	if t != nil {
 		g.key, g.keyErr = t.freezeKey(key)
 	}

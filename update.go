@@ -152,12 +152,7 @@ func ReturnOld() UpdateAction {
 // is a *ValueError. RemoveAttr of an index key is fine: the item leaves the
 // index.
 func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateAction) (*Item, error) {
-	cfg := &updateConfig{}
-	for _, a := range actions {
-		if a != nil {
-			a.applyItemUpdate(cfg)
-		}
-	}
+	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyItemUpdate)
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
