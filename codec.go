@@ -303,6 +303,11 @@ func isSetMap(t reflect.Type) bool {
 // encodeValue converts v to an attribute value under the field tag tg. A nil
 // result with a nil error means "omit" (omitempty).
 func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
+	if v.IsValid() && unstorable(v.Type()) {
+		// Refused by type, nil or not: a nil channel is no more a NULL than
+		// a live one is a value.
+		return nil, &ValueError{Reason: fmt.Sprintf("%s cannot be stored in DynamoDB", v.Type())}
+	}
 	if isEmptyValue(v) {
 		if tg.omitEmpty && tg.nullEmpty {
 			return nil, &ValueError{Reason: "the tags omitempty and nullempty exclude each other"}
@@ -328,6 +333,9 @@ func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 			return callMarshaler(v.Interface().(attributevalue.Marshaler))
 		}
 		v = v.Elem()
+		if unstorable(v.Type()) {
+			return nil, &ValueError{Reason: fmt.Sprintf("%s cannot be stored in DynamoDB", v.Type())}
+		}
 	}
 	if nilable(v.Kind()) && v.IsNil() { // a nil slice or map inside an interface
 		if tg.omitEmpty {
@@ -336,6 +344,19 @@ func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 		return nullAV(), nil
 	}
 	return encodeConcrete(v, tg)
+}
+
+// unstorable reports whether no value of t (or of what t points to) can be
+// stored: channels, functions, complex numbers and unsafe pointers.
+func unstorable(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+		return true
+	}
+	return false
 }
 
 func nilable(k reflect.Kind) bool {

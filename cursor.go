@@ -258,81 +258,9 @@ const (
 	maxNumberExponent = 125
 )
 
-// validKeyNumber reports whether s is a number as DynamoDB takes it: an
-// optional "-", digits with an optional "." (at least one digit), an
-// optional exponent ("e" or "E", an optional sign, digits); no spaces; at
-// most 38 significant digits; zero or a magnitude within DynamoDB's range.
-func validKeyNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	// Mantissa: the significant digits and where the decimal point is.
-	firstSig, lastSig := -1, -1 // positions among the mantissa digits
-	nDigits, pointAt := 0, -1
-	for ; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if c != '0' {
-				if firstSig < 0 {
-					firstSig = nDigits
-				}
-				lastSig = nDigits
-			}
-			nDigits++
-			continue
-		case c == '.' && pointAt < 0:
-			pointAt = nDigits
-			continue
-		}
-		break
-	}
-	if nDigits == 0 {
-		return false
-	}
-	if pointAt < 0 {
-		pointAt = nDigits
-	}
-	exp := 0
-	if i < len(s) {
-		if s[i] != 'e' && s[i] != 'E' {
-			return false
-		}
-		i++
-		neg := false
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			neg = s[i] == '-'
-			i++
-		}
-		if i == len(s) {
-			return false
-		}
-		for ; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return false
-			}
-			if exp < 1e6 { // far out of range already; stop growing
-				exp = exp*10 + int(s[i]-'0')
-			}
-		}
-		if exp > maxExponent {
-			return false // even for zero: no such text comes from DynamoDB
-		}
-		if neg {
-			exp = -exp
-		}
-	}
-	if firstSig < 0 {
-		return true // zero
-	}
-	if lastSig-firstSig+1 > maxNumberDigits {
-		return false
-	}
-	// The most significant digit stands at 10^(pointAt-firstSig-1+exp).
-	msd := pointAt - firstSig - 1 + exp
-	return msd >= minNumberExponent && msd <= maxNumberExponent
-}
+// validKeyNumber reports whether s is a number DynamoDB takes (see
+// checkNumber: the one number check of the codec).
+func validKeyNumber(s string) bool { return checkNumber(s) == nil }
 
 // keyConditionExcludes reports why DynamoDB would refuse key, a Query's
 // resume key, as the starting key of a query with key condition keyCond

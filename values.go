@@ -215,6 +215,12 @@ func parseNumberText(s string) (neg bool, sig string, exp int, ok bool) {
 				e = e*10 + int(c-'0')
 			}
 		}
+		if e > maxExponent {
+			// Even for zero: DynamoDB refuses an exponent that overflows
+			// its own parser ("0e-99999999999"), and math/big would pay
+			// for a huge one. No number DynamoDB keeps needs more.
+			return false, "", 0, false
+		}
 		if eneg {
 			e = -e
 		}
