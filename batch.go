@@ -172,6 +172,20 @@ type writeReq struct {
 	put  map[string]types.AttributeValue // the item, for a put
 	del  map[string]types.AttributeValue // the key, for a delete
 	size int                             // estimated bytes
+	// replaced are the earlier requests on the same key that this one
+	// superseded in its buffer, oldest first: applying them all in order
+	// leaves what this one leaves, so they are written when it is, and
+	// not written when it is not.
+	replaced []writeReq
+}
+
+// weight is how many requests handed to the writer reqs stand for.
+func weight(reqs []writeReq) int {
+	n := len(reqs)
+	for _, r := range reqs {
+		n += len(r.replaced)
+	}
+	return n
 }
 
 func (r writeReq) sdk() types.WriteRequest {
@@ -318,13 +332,18 @@ func (b *BatchTable) add(ctx context.Context, r writeReq) error {
 		return err
 	}
 	if i, ok := b.bufIdx[r.key]; ok {
-		// The earlier request is superseded: applying both in order
-		// leaves what the last one leaves, so it counts as written.
-		b.bufSize += r.size - b.buf[i].size
+		// The earlier request is superseded: DynamoDB takes one request
+		// per key in a call, and applying both in order leaves what the
+		// last one leaves. It travels with r: written when r is, and
+		// reported unprocessed with r when r is not.
+		old := b.buf[i]
+		r.replaced = append(old.replaced, old)
+		old.replaced = nil
+		r.replaced[len(r.replaced)-1] = old
+		b.bufSize += r.size - old.size
 		b.buf[i] = r
 		b.smu.Lock()
 		b.accepted++
-		b.written++
 		b.smu.Unlock()
 		return nil
 	}
@@ -462,7 +481,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 			left = pending
 		} else {
 			left = b.unprocessed(pending, out.UnprocessedItems[name])
-			b.record(len(pending)-len(left), nil, nil)
+			b.record(weight(pending)-weight(left), nil, nil)
 		}
 		if len(left) == 0 {
 			return
@@ -526,8 +545,14 @@ func (b *BatchTable) record(written int, failed []writeReq, err error) {
 	defer b.smu.Unlock()
 	b.written += written
 	if len(failed) > 0 {
-		b.failed = append(b.failed, failed...)
-		b.nfailed += len(failed)
+		for _, r := range failed {
+			// What r superseded was not written either: it is reported
+			// too, in the order it was handed over.
+			b.failed = append(b.failed, r.replaced...)
+			r.replaced = nil
+			b.failed = append(b.failed, r)
+		}
+		b.nfailed += weight(failed)
 		if err != nil {
 			b.failErr = err
 		}

@@ -3,8 +3,12 @@ package dynamap
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dynamap/dynamap/internal/faultproxy"
 )
 
 // A zero whose exponent DynamoDB cannot parse is refused before any
@@ -54,4 +58,45 @@ func TestNilChanAndFuncRefused(t *testing.T) {
 		_, err = marshalItem(map[string]any{"id": "a", "v": v})
 		require.ErrorIs(t, err, ErrInvalidValue, name)
 	}
+}
+
+// Requests superseded in a buffer (a put, then a delete, then a put of one
+// key) travel with the request that superseded them: when it is not
+// written, they are reported unprocessed too, in order, and not counted as
+// written.
+func TestBatchWriteSupersededReportedWithTheirSuccessor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tb := testTable(t, testConn(t), batchSchema)
+	p := newProxy(t, faultproxy.Config{})
+	viaProxy := NewTable(endpointConn(t, p.URL), tb.name, WithSchema(batchSchema...))
+	var last [2]int
+	b := viaProxy.BatchWrite(MaxRetries(1), Backoff(time.Millisecond, 2*time.Millisecond),
+		OnProgress(func(w, pend int) { last = [2]int{w, pend} }))
+	key := Key{"pk": "a", "n": 1}
+	require.NoError(t, b.PutItem(ctx, map[string]any{"pk": "a", "n": 1, "v": 1}))
+	require.NoError(t, b.Flush(ctx))
+	p.Update(func(c *faultproxy.Config) { c.RefuseAll = true })
+	require.NoError(t, b.PutItem(ctx, map[string]any{"pk": "a", "n": 1, "v": 2}))
+	require.NoError(t, b.DeleteItem(ctx, key))
+	require.NoError(t, b.PutItem(ctx, map[string]any{"pk": "a", "n": 1, "v": 4}))
+	err := b.Close(ctx)
+	var ue *UnprocessedError
+	require.ErrorAs(t, err, &ue)
+	require.Len(t, ue.Puts, 2, "the put of v2 and of v4")
+	require.Len(t, ue.Deletes, 1, "the delete between them")
+	require.Equal(t, "2", ue.Puts[0]["v"].(*types.AttributeValueMemberN).Value)
+	require.Equal(t, "4", ue.Puts[1]["v"].(*types.AttributeValueMemberN).Value)
+	require.Equal(t, [2]int{1, 0}, last, "only the first put was written; nothing is pending")
+
+	// And when the successor is written, so are the ones it superseded.
+	p.Update(func(c *faultproxy.Config) { c.RefuseAll = false })
+	b = viaProxy.BatchWrite(OnProgress(func(w, pend int) { last = [2]int{w, pend} }))
+	require.NoError(t, b.PutItem(ctx, map[string]any{"pk": "a", "n": 1, "v": 5}))
+	require.NoError(t, b.DeleteItem(ctx, key))
+	require.NoError(t, b.Close(ctx))
+	require.Equal(t, [2]int{2, 0}, last)
+	ok, err := tb.HasItem(ctx, key, Consistent())
+	require.NoError(t, err)
+	require.False(t, ok)
 }
