@@ -186,7 +186,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		}
 		out, err := t.c.API().Query(ctx, in)
 		if err != nil {
-			return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
+			return page{}, errorf("dynamap: query %s: %w", t.name, wrapErr(err))
 		}
 		return page{
 			items:    out.Items,
@@ -310,7 +310,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 		}
 		out, err := t.c.API().Scan(ctx, in)
 		if err != nil {
-			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
+			return page{}, errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
 		}
 		return page{
 			items:    out.Items,
