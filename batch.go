@@ -2,9 +2,9 @@ package dynamap
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -275,11 +275,16 @@ func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
 }
 
 // BatchWriteFunc runs fn with a new BatchTable for t and always closes it. It
-// returns fn's error and Close's, joined when both fail.
+// returns fn's error or Close's; when both fail, one error that holds both
+// (errors.Is and errors.As reach each).
 func (t *Table) BatchWriteFunc(ctx context.Context, fn func(b *BatchTable) error, opts ...BatchOption) error {
 	b := t.BatchWrite(opts...)
 	err := fn(b)
-	return errors.Join(err, b.Close(ctx))
+	cerr := b.Close(ctx)
+	if err == nil || cerr == nil {
+		return cmp.Or(err, cerr)
+	}
+	return errorf("%w; closing the batch: %w", err, cerr)
 }
 
 // PutItem buffers a put of data (a map[string]any, a map of attribute
@@ -433,7 +438,7 @@ func (b *BatchTable) dispatch(ctx context.Context) error {
 }
 
 func (b *BatchTable) waitErr(ctx context.Context) error {
-	return fmt.Errorf("dynamap: batch write %q: waiting to send: %w", b.t.name, context.Cause(ctx))
+	return errorf("dynamap: batch write %q: waiting to send: %w", b.t.name, context.Cause(ctx))
 }
 
 // send writes chunk, re-sending what is left unprocessed within the retry
@@ -472,7 +477,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 				// Canceled: report why (a deadline, Close's context), not how.
 				err = context.Cause(ctx)
 			}
-			err = fmt.Errorf("dynamap: batch write %q: %w", name, wrapErr(err))
+			err = errorf("dynamap: batch write %q: %w", name, wrapErr(err))
 			if ctx.Err() != nil || !retryableBatchErr(err) {
 				b.record(0, pending, err)
 				return

@@ -2,7 +2,6 @@ package dynamap
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -100,7 +99,7 @@ func (s *batchGetSource) start(ctx context.Context) error {
 	for i, k := range s.keys {
 		av, err := s.t.keyFromValues(sch.keys, map[string]any(k))
 		if err != nil {
-			return fmt.Errorf("dynamap: batch get key %d: %w", i, err)
+			return errorf("dynamap: batch get key %d: %w", i, err)
 		}
 		id := keyString(sch.keys, av)
 		if seen[id] {
@@ -231,7 +230,7 @@ func (s *batchGetSource) absorb(ctx context.Context, r bgResult) ([]map[string]t
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
-		err = fmt.Errorf("dynamap: batch get %q: %w", name, wrapErr(err))
+		err = errorf("dynamap: batch get %q: %w", name, wrapErr(err))
 		if ctx.Err() != nil || !retryableBatchErr(err) {
 			return nil, false, s.unprocessedErr(s.unread(r.chunk), err)
 		}
@@ -294,18 +293,18 @@ func (s *batchGetSource) stop() {
 // ctxErr is the error for a context that ended: why (a deadline, a
 // cancel cause), wrapped as the error of a request would be.
 func (s *batchGetSource) ctxErr(ctx context.Context) error {
-	return fmt.Errorf("dynamap: batch get %q: %w", s.t.name, wrapErr(context.Cause(ctx)))
+	return errorf("dynamap: batch get %q: %w", s.t.name, wrapErr(context.Cause(ctx)))
 }
 
 // givenKeysErr lists every key as given when the context ended before the
 // table's key schema was known (so keys could not be checked or
 // de-duplicated): none was read. err is why the schema is not known.
 func (s *batchGetSource) givenKeysErr(err error) error {
-	e := &UnprocessedError{Table: s.t.name, Err: fmt.Errorf("dynamap: batch get %q: %w", s.t.name, err)}
+	e := &UnprocessedError{Table: s.t.name, Err: errorf("dynamap: batch get %q: %w", s.t.name, err)}
 	for i, k := range s.keys {
 		av, merr := marshalItem(map[string]any(k))
 		if merr != nil {
-			return fmt.Errorf("dynamap: batch get key %d: %w", i, merr)
+			return errorf("dynamap: batch get key %d: %w", i, merr)
 		}
 		e.Keys = append(e.Keys, av)
 	}

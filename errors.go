@@ -3,6 +3,7 @@ package dynamap
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -13,6 +14,11 @@ import (
 // failed DynamoDB call also stays reachable with errors.As to the SDK's own
 // exception types (*types.ResourceNotFoundException,
 // *types.ConditionalCheckFailedException, ...).
+//
+// Every message of an error dynamap makes is one line that starts with
+// "dynamap: " exactly once: a sentinel or error wrapped inside another
+// dynamap error gives its text without its own prefix, as in
+// `dynamap: put item into "t": conditional check failed: operation error ...`.
 var (
 	// ErrItemNotFound is returned by GetItem and Lookup when no item has the key.
 	ErrItemNotFound = errors.New("dynamap: item not found")
@@ -62,17 +68,27 @@ var (
 // true) or ErrInvalidKey.
 type KeyError struct {
 	Table     string // table name
-	Attribute string // the key attribute at fault
+	Attribute string // the name of the key attribute at fault; empty when no attribute is (too many key values)
 	Missing   bool   // true when the attribute is absent
 	Reason    string // what is wrong, for humans
 }
 
 // Error implements error.
 func (e *KeyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%stable %q: ", prefix, e.Table)
 	if e.Missing {
-		return fmt.Sprintf("dynamap: table %q: missing key attribute %q", e.Table, e.Attribute)
+		b.WriteString("missing key attribute")
+	} else {
+		b.WriteString("invalid key attribute")
 	}
-	return fmt.Sprintf("dynamap: table %q: invalid key attribute %q: %s", e.Table, e.Attribute, e.Reason)
+	if e.Attribute != "" {
+		fmt.Fprintf(&b, " %q", e.Attribute)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + oneLine(strings.TrimPrefix(e.Reason, prefix)))
+	}
+	return b.String()
 }
 
 // Unwrap returns ErrMissingKey or ErrInvalidKey.
@@ -93,12 +109,15 @@ type FilterError struct {
 
 // Error implements error.
 func (e *FilterError) Error() string {
-	msg := e.Err.Error()
+	msg := ErrInvalidFilter.Error()
+	if e.Err != nil {
+		msg = prefix + causeText(e.Err)
+	}
 	if e.Key != "" {
 		msg += fmt.Sprintf(" %q", e.Key)
 	}
 	if e.Reason != "" {
-		msg += ": " + e.Reason
+		msg += ": " + oneLine(e.Reason)
 	}
 	return msg
 }
@@ -117,15 +136,15 @@ type ValueError struct {
 // Error implements error.
 func (e *ValueError) Error() string {
 	var b strings.Builder
-	b.WriteString("dynamap: invalid value")
+	b.WriteString(ErrInvalidValue.Error())
 	if e.Attribute != "" {
 		fmt.Fprintf(&b, " for %q", e.Attribute)
 	}
 	if e.Reason != "" {
-		b.WriteString(": " + e.Reason)
+		b.WriteString(": " + oneLine(e.Reason))
 	}
 	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
+		b.WriteString(": " + causeText(e.Err))
 	}
 	return b.String()
 }
@@ -151,9 +170,9 @@ type UnprocessedError struct {
 
 // Error implements error.
 func (e *UnprocessedError) Error() string {
-	msg := fmt.Sprintf("dynamap: table %q: %d puts, %d deletes, %d gets unprocessed", e.Table, len(e.Puts), len(e.Deletes), len(e.Keys))
+	msg := fmt.Sprintf("%stable %q: %d puts, %d deletes, %d gets unprocessed", prefix, e.Table, len(e.Puts), len(e.Deletes), len(e.Keys))
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + causeText(e.Err)
 	}
 	return msg
 }
@@ -192,7 +211,10 @@ func (e *TransactionCanceledError) Error() string {
 			parts = append(parts, fmt.Sprintf("action %d: %s", r.Index, r.Code))
 		}
 	}
-	return "dynamap: transaction canceled: " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		return ErrTransactionCanceled.Error()
+	}
+	return ErrTransactionCanceled.Error() + ": " + strings.Join(parts, ", ")
 }
 
 // Unwrap returns ErrTransactionCanceled, ErrConditionalCheckFailed when a
@@ -218,8 +240,64 @@ type opError struct {
 	err      error
 }
 
-func (e *opError) Error() string   { return e.sentinel.Error() + ": " + e.err.Error() }
+func (e *opError) Error() string {
+	return prefix + causeText(e.sentinel) + ": " + causeText(e.err)
+}
 func (e *opError) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// prefix starts the message of every error dynamap makes, once.
+const prefix = "dynamap: "
+
+// causeText is err's message as the cause part of another dynamap message:
+// without its leading prefix, and on one line.
+func causeText(err error) string {
+	return oneLine(strings.TrimPrefix(err.Error(), prefix))
+}
+
+// oneLine joins the non-empty lines of s with "; " (errors.Join, for
+// one, puts each error on a line of its own).
+func oneLine(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	var lines []string
+	for l := range strings.Lines(s) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
+}
+
+// errorf is fmt.Errorf for the errors dynamap returns: every error operand
+// is formatted as causeText (without its prefix), and the message starts
+// with the prefix exactly once (whether format has it or not) and is one
+// line. Operands given with %w stay reachable with errors.Is and errors.As.
+func errorf(format string, args ...any) error {
+	args = slices.Clone(args)
+	for i, a := range args {
+		if e, ok := a.(error); ok && e != nil {
+			args[i] = &causeError{e}
+		}
+	}
+	err := fmt.Errorf(format, args...)
+	return &prefixedError{msg: prefix + oneLine(strings.TrimPrefix(err.Error(), prefix)), err: err}
+}
+
+// prefixedError is an error made by errorf.
+type prefixedError struct {
+	msg string
+	err error // what fmt.Errorf made; it unwraps to the %w operands
+}
+
+func (e *prefixedError) Error() string { return e.msg }
+func (e *prefixedError) Unwrap() error { return e.err }
+
+// causeError is an operand of errorf: its message without the prefix.
+type causeError struct{ err error }
+
+func (e *causeError) Error() string { return causeText(e.err) }
+func (e *causeError) Unwrap() error { return e.err }
 
 // wrapErr maps a DynamoDB error onto dynamap's sentinels, keeping the SDK
 // error reachable. Errors with no sentinel are returned as they are.

@@ -539,7 +539,7 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 		}
 	}
 	if _, err := t.c.API().PutItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
 	}
 	it.putDone(in.Item)
 	return nil
@@ -802,18 +802,18 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm) (map[string]types.AttributeValue, error) {
 	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)})
 	if err != nil {
-		return nil, fmt.Errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
+		return nil, errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
 	}
 	if len(out.Item) == 0 {
-		return nil, fmt.Errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
+		return nil, errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
 	}
 	for _, c := range checks {
 		got, ok := c.stored(out.Item)
 		switch {
 		case c.want == nil && ok:
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.what())
 		case c.want != nil && (!ok || !equalAV(got, c.want)):
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.what())
 		}
 	}
 	return out.Item, nil
@@ -989,7 +989,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		ExpressionAttributeValues: expr.values,
 	}
 	if _, err := t.c.API().UpdateItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
 	}
 	// DynamoDB now holds the loaded values plus what was written; when the
 	// item was loaded whole, that is exactly the item's data.
@@ -1093,7 +1093,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 		in.ExpressionAttributeValues = expr.Values()
 	}
 	if _, err := t.c.API().DeleteItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: delete item from %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: delete item from %q: %w", t.name, wrapErr(err))
 	}
 	it.orig, it.shared = nil, false
 	it.partial = false

@@ -48,7 +48,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 	}
 	out, err := t.c.API().GetItem(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("dynamap: get item from %q: %w", t.name, wrapErr(err))
+		return nil, errorf("dynamap: get item from %q: %w", t.name, wrapErr(err))
 	}
 	if len(out.Item) == 0 {
 		return nil, fmt.Errorf("%w in %q", ErrItemNotFound, t.name)
@@ -147,7 +147,7 @@ func (t *Table) Lookup(ctx context.Context, hash any, rangeKey ...any) (*Item, e
 	}
 	values := append([]any{hash}, rangeKey...)
 	if len(values) > len(s.keys) {
-		return nil, &KeyError{Table: t.name, Attribute: fmt.Sprint(values[len(s.keys)]), Reason: fmt.Sprintf("table has %d key attributes, got %d values", len(s.keys), len(values))}
+		return nil, &KeyError{Table: t.name, Reason: fmt.Sprintf("the table has %d key attributes, got %d values (the first extra one is %v)", len(s.keys), len(values), values[len(s.keys)])}
 	}
 	key := Key{}
 	for i, v := range values {
@@ -225,7 +225,7 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 		if errors.Is(err, ErrConditionalCheckFailed) {
 			return false, nil
 		}
-		return false, fmt.Errorf("dynamap: delete item from %q: %w", t.name, err)
+		return false, errorf("dynamap: delete item from %q: %w", t.name, err)
 	}
 	return len(out.Attributes) > 0, nil
 }

@@ -69,7 +69,7 @@ func (t *Table) keyFromValues(fields []KeyField, values map[string]any) (map[str
 		}
 		av, err := marshalValue(v)
 		if err != nil {
-			return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: err.Error()}
+			return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: causeText(err)}
 		}
 		if err := t.checkKeyAV(f, av); err != nil {
 			return nil, err
@@ -307,7 +307,7 @@ func (t *Table) freezeKey(key Key) (Key, error) {
 		}
 		av, err := marshalValue(v)
 		if err != nil {
-			return nil, &KeyError{Table: t.name, Attribute: name, Reason: err.Error()}
+			return nil, &KeyError{Table: t.name, Attribute: name, Reason: causeText(err)}
 		}
 		out[name] = av
 	}

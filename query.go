@@ -215,7 +215,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 			}
 			out, err := t.c.API().Query(ctx, in)
 			if err != nil {
-				return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
+				return page{}, errorf("dynamap: query %s: %w", t.name, wrapErr(err))
 			}
 			return readPage(out.Items, out.LastEvaluatedKey, out.Count, out.ScannedCount, out.ConsumedCapacity), nil
 		}
@@ -230,7 +230,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 		}
 		out, err := t.c.API().Scan(ctx, in)
 		if err != nil {
-			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
+			return page{}, errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
 		}
 		return readPage(out.Items, out.LastEvaluatedKey, out.Count, out.ScannedCount, out.ConsumedCapacity), nil
 	}

@@ -236,7 +236,7 @@ func CreateTable(ctx context.Context, c *conn.Conn, name string, schema []KeyFie
 		return nil, err
 	}
 	if _, err := c.API().CreateTable(ctx, in); err != nil {
-		return nil, fmt.Errorf("dynamap: create table %q: %w", name, wrapErr(err))
+		return nil, errorf("dynamap: create table %q: %w", name, wrapErr(err))
 	}
 	// Trusted: the table is exactly what was asked for.
 	return &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1), created: time.Now(), schema: s}, nil
@@ -365,7 +365,7 @@ func (t *Table) Conn() *conn.Conn { return t.c }
 func (t *Table) Describe(ctx context.Context) (*types.TableDescription, error) {
 	out, err := t.c.API().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name})
 	if err != nil {
-		return nil, fmt.Errorf("dynamap: describe table %q: %w", t.name, wrapErr(err))
+		return nil, errorf("dynamap: describe table %q: %w", t.name, wrapErr(err))
 	}
 	if out.Table == nil {
 		return nil, fmt.Errorf("%w: DescribeTable of %q answered no description", ErrSchema, t.name)
@@ -451,7 +451,7 @@ func (t *Table) schemaFor(ctx context.Context) (*tableSchema, error) {
 		if errors.Is(err, ErrSchema) {
 			return nil, err
 		}
-		return nil, errors.Join(ErrSchema, err)
+		return nil, errorf("%w: %w", ErrSchema, err)
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -569,7 +569,7 @@ func schemaFromDescription(d *types.TableDescription) (*tableSchema, error) {
 func indexFrom(name string, ks []types.KeySchemaElement, p *types.Projection, defs map[string]DataType) (SecondaryIndex, error) {
 	parts, err := keyFieldsFrom(ks, defs)
 	if err != nil {
-		return SecondaryIndex{}, fmt.Errorf("index %q: %w", name, err)
+		return SecondaryIndex{}, errorf("index %q: %w", name, err)
 	}
 	proj, include, err := projectionFrom(name, p)
 	if err != nil {
@@ -610,7 +610,7 @@ func (t *Table) Update(ctx context.Context, opts ...UpdateOption) error {
 	}
 	out, err := t.c.API().UpdateTable(ctx, in)
 	if err != nil {
-		return fmt.Errorf("dynamap: update table %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: update table %q: %w", t.name, wrapErr(err))
 	}
 	t.learnAfter(out.TableDescription)
 	return nil
@@ -645,7 +645,7 @@ func (t *Table) CreateGlobalIndex(ctx context.Context, ix SecondaryIndex) error 
 	}
 	out, err := t.c.API().UpdateTable(ctx, in)
 	if err != nil {
-		return fmt.Errorf("dynamap: create index %q on %q: %w", ix.Name, t.name, wrapErr(err))
+		return errorf("dynamap: create index %q on %q: %w", ix.Name, t.name, wrapErr(err))
 	}
 	d := out.TableDescription
 	if d != nil {
@@ -679,7 +679,7 @@ func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 	}
 	out, err := t.c.API().UpdateTable(ctx, in)
 	if err != nil {
-		return fmt.Errorf("dynamap: delete index %q on %q: %w", name, t.name, wrapErr(err))
+		return errorf("dynamap: delete index %q on %q: %w", name, t.name, wrapErr(err))
 	}
 	t.mu.Lock()
 	if t.declared != nil && t.declared.hasIndexes {
@@ -696,7 +696,7 @@ func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 // that needs them describes the table again.
 func (t *Table) Delete(ctx context.Context) error {
 	if _, err := t.c.API().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &t.name}); err != nil {
-		return fmt.Errorf("dynamap: delete table %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: delete table %q: %w", t.name, wrapErr(err))
 	}
 	t.mu.Lock()
 	t.stale = true
@@ -736,7 +736,7 @@ func (t *Table) WaitActive(ctx context.Context) error {
 			if errors.Is(err, ErrTableNotFound) && t.justCreated() {
 				return false, nil // created moments ago; not yet visible
 			}
-			return false, fmt.Errorf("dynamap: wait for table %q: %w", t.name, err)
+			return false, errorf("dynamap: wait for table %q: %w", t.name, err)
 		}
 		d := out.Table
 		if d == nil || d.TableStatus != types.TableStatusActive {
@@ -769,7 +769,7 @@ func (t *Table) WaitDeleted(ctx context.Context) error {
 		if err = wrapErr(err); errors.Is(err, ErrTableNotFound) {
 			return true, nil
 		}
-		return false, fmt.Errorf("dynamap: describe table %q: %w", t.name, err)
+		return false, errorf("dynamap: describe table %q: %w", t.name, err)
 	})
 }
 
@@ -830,7 +830,7 @@ func (t *Table) setTTL(ctx context.Context, attribute string, enabled bool) erro
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: &attribute, Enabled: &enabled},
 	}
 	if _, err := t.c.API().UpdateTimeToLive(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: update TTL of %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: update TTL of %q: %w", t.name, wrapErr(err))
 	}
 	return nil
 }
@@ -839,7 +839,7 @@ func (t *Table) setTTL(ctx context.Context, attribute string, enabled bool) erro
 func (t *Table) DescribeTTL(ctx context.Context) (TTL, error) {
 	out, err := t.c.API().DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &t.name})
 	if err != nil {
-		return TTL{}, fmt.Errorf("dynamap: describe TTL of %q: %w", t.name, wrapErr(err))
+		return TTL{}, errorf("dynamap: describe TTL of %q: %w", t.name, wrapErr(err))
 	}
 	if out.TimeToLiveDescription == nil {
 		return TTL{Status: types.TimeToLiveStatusDisabled}, nil
@@ -859,7 +859,7 @@ func ListTables(ctx context.Context, c *conn.Conn) iter.Seq2[string, error] {
 			}
 			out, err := c.API().ListTables(ctx, &dynamodb.ListTablesInput{ExclusiveStartTableName: start})
 			if err != nil {
-				yield("", fmt.Errorf("dynamap: list tables: %w", wrapErr(err)))
+				yield("", errorf("dynamap: list tables: %w", wrapErr(err)))
 				return
 			}
 			for _, name := range out.TableNames {

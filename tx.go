@@ -267,11 +267,11 @@ func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
 	for i, a := range w.actions {
 		s, err := a.t.schemaFor(ctx)
 		if err != nil {
-			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
+			return errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
 		}
 		b, err := a.build(s)
 		if err != nil {
-			return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
+			return errorf("dynamap: transaction action %d (%s on %q): %w", i, a.what, a.t.name, err)
 		}
 		id := a.t.name + "\x00" + keyString(s.keys, b.key)
 		if j, dup := seen[id]; dup {
@@ -284,12 +284,12 @@ func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
 	for i, b := range built {
 		if b.verify != nil {
 			if err := b.verify(ctx); err != nil {
-				return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, w.actions[i].what, w.actions[i].t.name, err)
+				return errorf("dynamap: transaction action %d (%s on %q): %w", i, w.actions[i].what, w.actions[i].t.name, err)
 			}
 		}
 	}
 	if _, err := c.API().TransactWriteItems(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: transact write: %w", wrapErr(err))
+		return errorf("dynamap: transact write: %w", wrapErr(err))
 	}
 	for _, b := range built {
 		if b.commit != nil {
@@ -337,14 +337,14 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 	in := &dynamodb.TransactGetItemsInput{TransactItems: make([]types.TransactGetItem, len(gets))}
 	for i, g := range gets {
 		if g.t == nil {
-			return nil, fmt.Errorf("dynamap: transaction get %d: %w: no table", i, ErrSchema)
+			return nil, errorf("dynamap: transaction get %d: %w: no table", i, ErrSchema)
 		}
 		if g.keyErr != nil {
-			return nil, fmt.Errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, g.keyErr)
+			return nil, errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, g.keyErr)
 		}
 		kav, err := g.t.keyAV(ctx, g.key)
 		if err != nil {
-			return nil, fmt.Errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
+			return nil, errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
 		}
 		cfg := g.cfg
 		get := &types.Get{TableName: &g.t.name, Key: kav}
@@ -359,7 +359,7 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 	}
 	out, err := c.API().TransactGetItems(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("dynamap: transact get: %w", wrapErr(err))
+		return nil, errorf("dynamap: transact get: %w", wrapErr(err))
 	}
 	items := make([]*Item, len(gets))
 	for i, r := range out.Responses {

@@ -189,7 +189,7 @@ func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dy
 	}
 	out, err := t.c.API().UpdateItem(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+		return nil, errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
 	}
 	return out, nil
 }
