@@ -548,9 +548,12 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 			}
 		}
 	}
-	if _, err := t.c.API().PutItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
+	in.ReturnValues = cfg.returnOld()
+	out, err := t.c.API().PutItem(ctx, in, cfg.sdk...)
+	if err != nil {
+		return fmt.Errorf("dynamap: put item into %q: %w", t.name, t.writeErr(err))
 	}
+	cfg.setOld(t, out.Attributes)
 	it.putDone(in.Item)
 	return nil
 }
@@ -749,6 +752,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
 	}
 	return in, checks, nil
 }
@@ -815,15 +819,15 @@ func (t *Table) verifyStored(ctx context.Context, key map[string]types.Attribute
 		return nil, fmt.Errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
 	}
 	if len(out.Item) == 0 {
-		return nil, fmt.Errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
+		return nil, t.conditionFailed(nil, fmt.Sprintf("table %q: the item no longer exists", t.name))
 	}
 	for _, c := range checks {
 		got, ok := c.stored(out.Item)
 		switch {
 		case c.want == nil && ok:
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q was added by another writer", t.name, c.what()))
 		case c.want != nil && (!ok || !equalAV(got, c.want)):
-			return nil, fmt.Errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q no longer holds its loaded value", t.name, c.what()))
 		}
 	}
 	return out.Item, nil
@@ -998,8 +1002,11 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		ExpressionAttributeNames:  expr.names,
 		ExpressionAttributeValues: expr.values,
 	}
+	if in.ConditionExpression != nil {
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
+	}
 	if _, err := t.c.API().UpdateItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+		return fmt.Errorf("dynamap: update item in %q: %w", t.name, t.writeErr(err))
 	}
 	// DynamoDB now holds the loaded values plus what was written; when the
 	// item was loaded whole, that is exactly the item's data.
@@ -1106,10 +1113,14 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
 	}
-	if _, err := t.c.API().DeleteItem(ctx, in); err != nil {
-		return fmt.Errorf("dynamap: delete item from %q: %w", t.name, wrapErr(err))
+	in.ReturnValues = cfg.returnOld()
+	out, err := t.c.API().DeleteItem(ctx, in, cfg.sdk...)
+	if err != nil {
+		return fmt.Errorf("dynamap: delete item from %q: %w", t.name, t.writeErr(err))
 	}
+	cfg.setOld(t, out.Attributes)
 	it.orig, it.shared = nil, false
 	it.partial = false
 	it.removals, it.rewrites = nil, nil

@@ -74,11 +74,11 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // *Item of t is the library's own object and is read when TransactWrite
 // runs, so that what is written and what the commit marks clean are the
 // same: Set on it between TxPut and TransactWrite is written.
-func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
+func (t *Table) TxPut(data any, opts ...TxPutOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
 		if o != nil {
-			o.applyPut(cfg)
+			o.applyTxPut(cfg)
 		}
 	}
 	it, own := data.(*Item)
@@ -110,7 +110,8 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			return txBuilt{}, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 		}
 		p := &types.Put{TableName: &t.name, Item: in.Item, ConditionExpression: in.ConditionExpression,
-			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: in.ReturnValuesOnConditionCheckFailure}
 		b := txBuilt{item: types.TransactWriteItem{Put: p}, key: key}
 		if len(checks) > 0 {
 			b.verify = func(ctx context.Context) error {
@@ -129,11 +130,11 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 // Expected makes it conditional (MatchAny ORs the conditions); a missing
 // item is not an error unless a condition requires it. key is copied when
 // TxDelete is called.
-func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
+func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
 	cfg := &writeConfig{}
 	for _, o := range opts {
 		if o != nil {
-			o.applyDelete(cfg)
+			o.applyTxDelete(cfg)
 		}
 	}
 	key, keyErr := t.freezeKey(key)
@@ -152,6 +153,7 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 		d := &types.Delete{TableName: &t.name, Key: kav}
 		if ok {
 			d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+			d.ReturnValuesOnConditionCheckFailure = onConditionFailure
 		}
 		return txBuilt{item: types.TransactWriteItem{Delete: d}, key: kav}, nil
 	}}
@@ -180,26 +182,28 @@ func (t *Table) TxCheck(key Key, cond any) TxOp {
 			return txBuilt{}, &FilterError{Reason: "TxCheck needs a condition", Err: ErrInvalidFilter}
 		}
 		return txBuilt{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:                 &t.name,
-			Key:                       kav,
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
+			TableName:                           &t.name,
+			Key:                                 kav,
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: onConditionFailure,
 		}}, key: kav}, nil
 	}}
 }
 
 // TxUpdate is a transaction action that updates the item with key in t with
 // UpdateItem's actions (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)
-// and modifiers Strict and If; ReturnNew and ReturnOld do not apply to
-// transactions and are an error. On a table WithVersion the version
+// and modifiers Strict and If; ReturnNew and ReturnOld are not
+// UpdateActions (a transaction returns no item), so passing them does not
+// compile. On a table WithVersion the version
 // attribute is incremented too, as UpdateItem does. key and the actions'
 // values are copied when TxUpdate is called.
 func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 	cfg := &updateConfig{}
 	for _, a := range actions {
 		if a != nil {
-			a.applyItemUpdate(cfg)
+			a.applyTxUpdate(cfg)
 		}
 	}
 	key, keyErr := t.freezeKey(key)
@@ -213,21 +217,22 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 		if len(cfg.ops) == 0 {
 			return txBuilt{}, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
 		}
-		if cfg.ret != "" {
-			return txBuilt{}, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
-		}
 		kav, expr, err := t.buildUpdate(s, key, cfg)
 		if err != nil {
 			return txBuilt{}, err
 		}
-		return txBuilt{item: types.TransactWriteItem{Update: &types.Update{
+		u := &types.Update{
 			TableName:                 &t.name,
 			Key:                       kav,
 			UpdateExpression:          expr.Update(),
 			ConditionExpression:       expr.Condition(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
-		}}, key: kav}, nil
+		}
+		if u.ConditionExpression != nil {
+			u.ReturnValuesOnConditionCheckFailure = onConditionFailure
+		}
+		return txBuilt{item: types.TransactWriteItem{Update: u}, key: kav}, nil
 	}}
 }
 
