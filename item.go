@@ -534,7 +534,7 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 		if err != nil {
 			return err
 		}
-		stored, err := t.verifyStored(ctx, key, checks)
+		stored, err := t.verifyStored(ctx, key, checks, cfg.sdk...)
 		if err != nil {
 			return err
 		}
@@ -813,8 +813,8 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 // that each of checks still holds (an attribute its loaded value, or absent).
 // A difference, or an item gone, is ErrConditionalCheckFailed. It returns
 // the stored item.
-func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm) (map[string]types.AttributeValue, error) {
-	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)})
+func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm, sdk ...func(*dynamodb.Options)) (map[string]types.AttributeValue, error) {
+	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)}, sdk...)
 	if err != nil {
 		return nil, fmt.Errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
 	}

@@ -46,7 +46,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 		in.ProjectionExpression = expr.Projection()
 		in.ExpressionAttributeNames = expr.Names()
 	}
-	out, err := t.c.API().GetItem(ctx, in)
+	out, err := t.c.API().GetItem(ctx, in, cfg.sdk...)
 	if err != nil {
 		return nil, fmt.Errorf("dynamap: get item from %q: %w", t.name, wrapErr(err))
 	}

@@ -276,6 +276,32 @@ func (MatchAnyOption) applyPut(c *writeConfig)      { c.matchAny = true }
 func (MatchAnyOption) applyTxPut(c *writeConfig)    { c.matchAny = true }
 func (MatchAnyOption) applyTxDelete(c *writeConfig) { c.matchAny = true }
 
+// SDKOption is the option SDKOptions returns. It fits the calls that read
+// or write items: GetItem, HasItem, Query, Scan, BatchGet, PutItem, Save,
+// DeleteItem, Item.Delete, UpdateItem and TransactWrite.
+type SDKOption struct{ fns []func(*dynamodb.Options) }
+
+// SDKOptions passes fns to every DynamoDB request the call sends for its
+// items (every page of a Query, Scan or BatchGet, Save's consistent read
+// before writing, a transaction's reads before it is sent), after the
+// connection's own: per-call SDK settings such as APIOptions middleware,
+// a RetryMaxAttempts or a custom HTTPClient. It does not reach the
+// DescribeTable a call may send to learn the table's schema (that answer
+// is shared by every call on the Table). The slice is copied. Default: the
+// connection's settings only.
+func SDKOptions(fns ...func(*dynamodb.Options)) SDKOption {
+	return SDKOption{fns: slices.Clone(fns)}
+}
+
+func (o SDKOption) applyGet(c *readConfig)          { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyQuery(c *readConfig)        { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyScan(c *readConfig)         { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyBatchGet(c *readConfig)     { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyPut(c *writeConfig)         { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyDelete(c *writeConfig)      { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyItemUpdate(c *updateConfig) { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyTx(w *txWrite)              { w.sdk = append(w.sdk, o.fns...) }
+
 func newReadConfig[O any](opts []O, apply func(O, *readConfig)) *readConfig {
 	c := &readConfig{}
 	for _, o := range opts {

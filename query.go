@@ -184,7 +184,7 @@ func (t *Table) queryPlan(ctx context.Context, keyCond Filter, cfg *readConfig) 
 		if limit > 0 {
 			in.Limit = &limit
 		}
-		out, err := t.c.API().Query(ctx, in)
+		out, err := t.c.API().Query(ctx, in, cfg.sdk...)
 		if err != nil {
 			return page{}, fmt.Errorf("dynamap: query %s: %w", t.name, wrapErr(err))
 		}
@@ -308,7 +308,7 @@ func (t *Table) scanPlan(ctx context.Context, filter Filter, cfg *readConfig) (*
 		if limit > 0 {
 			in.Limit = &limit
 		}
-		out, err := t.c.API().Scan(ctx, in)
+		out, err := t.c.API().Scan(ctx, in, cfg.sdk...)
 		if err != nil {
 			return page{}, fmt.Errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
 		}

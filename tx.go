@@ -15,7 +15,8 @@ import (
 const maxTxActions = 100
 
 // TxOp is one argument of TransactWrite: an action built by Table.TxPut,
-// TxUpdate, TxDelete or TxCheck, or the IdempotencyToken option. Building one
+// TxUpdate, TxDelete or TxCheck, or the IdempotencyToken or SDKOptions
+// option. Building one
 // does no I/O and copies the caller's data, keys and values (see TxPut for
 // an *Item), so they may be changed or reused as soon as the call returns;
 // its errors surface from TransactWrite before any request.
@@ -25,6 +26,7 @@ type TxOp interface{ applyTx(*txWrite) }
 type txWrite struct {
 	actions []*txAction
 	token   *string
+	sdk     []func(*dynamodb.Options) // SDKOptions, passed to every request
 }
 
 // txAction is one write action: its table and key, and how to build it once
@@ -41,7 +43,7 @@ type txAction struct {
 type txBuilt struct {
 	item   types.TransactWriteItem
 	key    map[string]types.AttributeValue
-	verify func(ctx context.Context) error
+	verify func(ctx context.Context, sdk []func(*dynamodb.Options)) error
 	commit func()
 }
 
@@ -114,8 +116,8 @@ func (t *Table) TxPut(data any, opts ...TxPutOption) TxOp {
 			ReturnValuesOnConditionCheckFailure: in.ReturnValuesOnConditionCheckFailure}
 		b := txBuilt{item: types.TransactWriteItem{Put: p}, key: key}
 		if len(checks) > 0 {
-			b.verify = func(ctx context.Context) error {
-				_, err := t.verifyStored(ctx, key, checks)
+			b.verify = func(ctx context.Context, sdk []func(*dynamodb.Options)) error {
+				_, err := t.verifyStored(ctx, key, checks, sdk...)
 				return err
 			}
 		}
@@ -307,12 +309,12 @@ func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
 	}
 	for i, b := range built {
 		if b.verify != nil {
-			if err := b.verify(ctx); err != nil {
+			if err := b.verify(ctx, w.sdk); err != nil {
 				return fmt.Errorf("dynamap: transaction action %d (%s on %q): %w", i, w.actions[i].what, w.actions[i].t.name, err)
 			}
 		}
 	}
-	if _, err := c.API().TransactWriteItems(ctx, in); err != nil {
+	if _, err := c.API().TransactWriteItems(ctx, in, w.sdk...); err != nil {
 		return fmt.Errorf("dynamap: transact write: %w", wrapErr(err))
 	}
 	for _, b := range built {
