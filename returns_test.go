@@ -143,3 +143,29 @@ func TestOldItem(t *testing.T) {
 	require.NoError(t, old.Set("v", 8))
 	require.Equal(t, Number("7"), it.Get("v"))
 }
+
+// When an item's loaded values exceed one condition expression, Save checks
+// the rest with a consistent read first; a change found there is the same
+// *ConditionFailedError, holding the item that read found (Err nil: DynamoDB
+// did not evaluate it).
+func TestOwnConditionCheckCarriesStoredItem(t *testing.T) {
+	ctx := context.Background()
+	tbl := testTable(t, testConn(t), []KeyField{HashKey("id")})
+	require.NoError(t, tbl.PutItem(ctx, wideItem("w", 1000, 1)))
+	it, err := tbl.GetItem(ctx, Key{"id": "w"}, Consistent())
+	require.NoError(t, err)
+	_, err = tbl.UpdateItem(ctx, Key{"id": "w"}, SetValue("attr0999", "theirs"))
+	require.NoError(t, err)
+	require.NoError(t, it.Set("attr0000", "mine"))
+
+	err = it.Save(ctx)
+	require.ErrorIs(t, err, ErrConditionalCheckFailed)
+	var cf *ConditionFailedError
+	require.ErrorAs(t, err, &cf)
+	require.Nil(t, cf.Err)
+	require.Contains(t, cf.Reason, "attr0999")
+	require.Equal(t, tbl.Name(), cf.Table)
+	require.NotNil(t, cf.Item)
+	require.Equal(t, "theirs", cf.Item.Get("attr0999"))
+	require.Equal(t, Number("1"), cf.Item.Get("attr0000"))
+}
