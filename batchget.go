@@ -146,7 +146,7 @@ func (s *batchGetSource) send(ctx context.Context, chunk []bgKey) (*dynamodb.Bat
 	}
 	return s.t.c.API().BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{s.t.name: ka},
-	})
+	}, s.cfg.sdk...)
 }
 
 // next returns the items of the next answer.

@@ -362,3 +362,45 @@ func IsNotFound(err error) bool {
 	var rnf *types.ResourceNotFoundException
 	return errors.Is(err, ErrItemNotFound) || errors.Is(err, ErrTableNotFound) || errors.As(err, &rnf)
 }
+
+// ErrTooManyItems is returned by ResultSet.One and One when more than one
+// item matches.
+var ErrTooManyItems = errors.New("dynamap: more than one item")
+
+// ConditionFailedError reports a single-item write (PutItem, UpdateItem,
+// DeleteItem, Save, PartialSave, Delete) whose condition did not hold. Item
+// is the item as stored when the condition was evaluated (DynamoDB returns
+// it: ReturnValuesOnConditionCheckFailure ALL_OLD), nil when no item had the
+// key. It unwraps to ErrConditionalCheckFailed and, when DynamoDB evaluated
+// the condition, to the SDK's error (Err), in which errors.As finds the
+// *types.ConditionalCheckFailedException.
+// Err is nil when dynamap's own check failed: the consistent read Save and
+// PartialSave make first when an item's loaded values exceed one condition
+// expression (Reason says which attribute changed). A transaction reports
+// the same with *TransactionCanceledError, whose reasons hold the items.
+type ConditionFailedError struct {
+	Table  string // table name
+	Item   *Item  // the stored item, nil when none had the key
+	Reason string // dynamap's own check that failed, empty when DynamoDB's did
+	Err    error  // the SDK's error, nil when dynamap's own check failed
+}
+
+// Error implements error.
+func (e *ConditionFailedError) Error() string {
+	msg := ErrConditionalCheckFailed.Error()
+	if e.Reason != "" {
+		msg += ": " + oneLine(e.Reason)
+	}
+	if e.Err != nil {
+		msg += ": " + causeText(e.Err)
+	}
+	return msg
+}
+
+// Unwrap returns ErrConditionalCheckFailed and the SDK's error.
+func (e *ConditionFailedError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConditionalCheckFailed, e.Err}
+	}
+	return []error{ErrConditionalCheckFailed}
+}

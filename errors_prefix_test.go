@@ -123,6 +123,12 @@ func TestErrorMessagesPrefixOnce(t *testing.T) {
 		"ErrTransactionCanceled":    {ErrTransactionCanceled, wrapErr(tce)},
 		"ErrTableNotFound":          {ErrTableNotFound, wrapErr(rnf)},
 		"ErrClosed":                 {ErrClosed},
+		"ErrTooManyItems":           {ErrTooManyItems},
+		"ConditionFailedError": {
+			&ConditionFailedError{Table: "t", Err: ccf},
+			&ConditionFailedError{Table: "t", Reason: "attribute \"a\" no longer holds its loaded value"},
+			&ConditionFailedError{Table: "t", Reason: "two\nlines", Err: ccf},
+		},
 		"KeyError": {
 			&KeyError{Table: "t", Attribute: "id", Missing: true},
 			&KeyError{Table: "t", Attribute: "id", Reason: "empty string"},

@@ -524,7 +524,7 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 		if err != nil {
 			return err
 		}
-		stored, err := t.verifyStored(ctx, key, checks)
+		stored, err := t.verifyStored(ctx, key, checks, cfg.sdk...)
 		if err != nil {
 			return err
 		}
@@ -538,9 +538,12 @@ func (it *Item) put(ctx context.Context, s *tableSchema, cfg *writeConfig, keepO
 			}
 		}
 	}
-	if _, err := t.c.API().PutItem(ctx, in); err != nil {
-		return errorf("dynamap: put item into %q: %w", t.name, wrapErr(err))
+	in.ReturnValues = cfg.returnOld()
+	out, err := t.c.API().PutItem(ctx, in, cfg.sdk...)
+	if err != nil {
+		return errorf("dynamap: put item into %q: %w", t.name, t.writeErr(err))
 	}
+	cfg.setOld(t, out.Attributes)
 	it.putDone(in.Item)
 	return nil
 }
@@ -739,6 +742,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
 	}
 	return in, checks, nil
 }
@@ -799,21 +803,21 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 // that each of checks still holds (an attribute its loaded value, or absent).
 // A difference, or an item gone, is ErrConditionalCheckFailed. It returns
 // the stored item.
-func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm) (map[string]types.AttributeValue, error) {
-	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)})
+func (t *Table) verifyStored(ctx context.Context, key map[string]types.AttributeValue, checks []condTerm, sdk ...func(*dynamodb.Options)) (map[string]types.AttributeValue, error) {
+	out, err := t.c.API().GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key, ConsistentRead: ptr(true)}, sdk...)
 	if err != nil {
 		return nil, errorf("dynamap: read item from %q to check it before writing: %w", t.name, wrapErr(err))
 	}
 	if len(out.Item) == 0 {
-		return nil, errorf("dynamap: table %q: %w: the item no longer exists", t.name, ErrConditionalCheckFailed)
+		return nil, t.conditionFailed(nil, fmt.Sprintf("table %q: the item no longer exists", t.name))
 	}
 	for _, c := range checks {
 		got, ok := c.stored(out.Item)
 		switch {
 		case c.want == nil && ok:
-			return nil, errorf("dynamap: table %q: %w: attribute %q was added by another writer", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q was added by another writer", t.name, c.what()))
 		case c.want != nil && (!ok || !equalAV(got, c.want)):
-			return nil, errorf("dynamap: table %q: %w: attribute %q no longer holds its loaded value", t.name, ErrConditionalCheckFailed, c.what())
+			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q no longer holds its loaded value", t.name, c.what()))
 		}
 	}
 	return out.Item, nil
@@ -988,8 +992,11 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		ExpressionAttributeNames:  expr.names,
 		ExpressionAttributeValues: expr.values,
 	}
+	if in.ConditionExpression != nil {
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
+	}
 	if _, err := t.c.API().UpdateItem(ctx, in); err != nil {
-		return errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+		return errorf("dynamap: update item in %q: %w", t.name, t.writeErr(err))
 	}
 	// DynamoDB now holds the loaded values plus what was written; when the
 	// item was loaded whole, that is exactly the item's data.
@@ -1091,10 +1098,14 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
 	}
-	if _, err := t.c.API().DeleteItem(ctx, in); err != nil {
-		return errorf("dynamap: delete item from %q: %w", t.name, wrapErr(err))
+	in.ReturnValues = cfg.returnOld()
+	out, err := t.c.API().DeleteItem(ctx, in, cfg.sdk...)
+	if err != nil {
+		return errorf("dynamap: delete item from %q: %w", t.name, t.writeErr(err))
 	}
+	cfg.setOld(t, out.Attributes)
 	it.orig, it.shared = nil, false
 	it.partial = false
 	it.removals, it.rewrites = nil, nil

@@ -403,7 +403,7 @@ func TestUpdateActionsValidation(t *testing.T) {
 	tbl, api, requests := fakeTable(t, false)
 	ctx := context.Background()
 	k := Key{"id": "a"}
-	for _, acts := range [][]UpdateAction{
+	for _, acts := range [][]UpdateItemOption{
 		nil,
 		{Strict()},
 		{Add("x", "str")},

@@ -46,7 +46,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 		in.ProjectionExpression = expr.Projection()
 		in.ExpressionAttributeNames = expr.Names()
 	}
-	out, err := t.c.API().GetItem(ctx, in)
+	out, err := t.c.API().GetItem(ctx, in, cfg.sdk...)
 	if err != nil {
 		return nil, errorf("dynamap: get item from %q: %w", t.name, wrapErr(err))
 	}
@@ -169,9 +169,11 @@ func (t *Table) NewItem(data any) (*Item, error) { return ItemFrom(t, data) }
 // current values), or a struct or pointer to one. By default PutItem refuses
 // to replace an existing item (condition: no item with the same key, that
 // is the same hash key and, on a table with one, range key), and a
-// clash fails with ErrConditionalCheckFailed; Overwrite() replaces
-// unconditionally. Expected adds conditions on the stored item (combine it
-// with Overwrite to replace only an item that matches). On a table
+// clash fails with a *ConditionFailedError (errors.Is
+// ErrConditionalCheckFailed) whose Item is the stored item; Overwrite()
+// replaces unconditionally. Expected adds conditions on the stored item
+// (combine it with Overwrite to replace only an item that matches).
+// OldItem(&old) returns the item replaced, nil when there was none. On a table
 // WithVersion a created item gets version 1; with Overwrite the version is
 // not checked and the one in data plus 1 (1 when data has none) is written.
 // Key errors are returned before any request.
@@ -193,12 +195,14 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 
 // DeleteItem deletes the item with the given key. Expected(filter) makes
 // the delete conditional on the stored item (conditions ANDed, or ORed with
-// MatchAny). It returns true when an item was deleted, and false, nil when
-// the condition failed or no item had the key (boto's contract: a failed
-// conditional delete is not an error). It does not check versions (use
-// Item.Delete for that). Key errors are returned before any request. If
-// the connection breaks after DynamoDB applied the delete, the SDK's retry
-// finds nothing and DeleteItem reports false for the item it deleted.
+// MatchAny). It returns true when an item was deleted and false, nil when
+// no item had the key. A failed condition deletes nothing and is a
+// *ConditionFailedError (errors.Is ErrConditionalCheckFailed) whose Item is
+// the stored item. OldItem(&old) returns the deleted item. It does not
+// check versions (use Item.Delete for that). Key errors are returned before
+// any request. If the connection breaks after DynamoDB applied the delete,
+// the SDK's retry finds nothing and DeleteItem reports false for the item
+// it deleted.
 func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (bool, error) {
 	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
 	kav, err := t.keyAV(ctx, key)
@@ -218,14 +222,12 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
 	}
-	out, err := t.c.API().DeleteItem(ctx, in)
+	out, err := t.c.API().DeleteItem(ctx, in, cfg.sdk...)
 	if err != nil {
-		err = wrapErr(err)
-		if errors.Is(err, ErrConditionalCheckFailed) {
-			return false, nil
-		}
-		return false, errorf("dynamap: delete item from %q: %w", t.name, err)
+		return false, errorf("dynamap: delete item from %q: %w", t.name, t.writeErr(err))
 	}
+	cfg.setOld(t, out.Attributes)
 	return len(out.Attributes) > 0, nil
 }

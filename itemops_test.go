@@ -428,8 +428,8 @@ func TestDeleteItemExpected(t *testing.T) {
 	k := Key{"id": "d"}
 
 	deleted, err := tbl.DeleteItem(ctx, k, Expected(expression.Name("balance").Equal(expression.Value(0))))
-	require.NoError(t, err)
-	assert.False(t, deleted, "a failed condition is (false, nil)")
+	require.ErrorIs(t, err, ErrConditionalCheckFailed, "a failed condition is an error, as for every write")
+	assert.False(t, deleted)
 	ok, err := tbl.HasItem(ctx, k, Consistent())
 	require.NoError(t, err)
 	assert.True(t, ok, "the item stays")
@@ -466,7 +466,7 @@ func TestWriteConditionsWithFilters(t *testing.T) {
 	k := Key{"id": "f"}
 
 	deleted, err := tbl.DeleteItem(ctx, k, Expected(Filter{"balance__eq": 0}))
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ErrConditionalCheckFailed)
 	assert.False(t, deleted)
 
 	_, err = tbl.UpdateItem(ctx, k, Add("balance", -5), If(Filter{"balance__gte": 5, "tags__contains": "a"}))

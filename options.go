@@ -1,6 +1,11 @@
 package dynamap
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
 
 // Options are typed by the calls they fit: an option passed to a call it does
 // not fit (Reverse to Scan, Overwrite to DeleteItem) is a compile error, not a
@@ -26,6 +31,7 @@ type readConfig struct {
 	// batchConcurrency is BatchGet's number of requests in flight (<= 1:
 	// one at a time).
 	batchConcurrency int
+	sdk              []func(*dynamodb.Options) // SDKOptions, passed to every request
 }
 
 // GetOption configures GetItem, HasItem and Lookup.
@@ -155,11 +161,15 @@ func Parallel(n int) ScanOption {
 	return scanFunc(func(c *readConfig) { c.parallel = n })
 }
 
-// writeConfig collects the options of PutItem, Save, DeleteItem and Delete.
+// writeConfig collects the options of PutItem, Save, DeleteItem and Delete
+// (and of TxPut and TxDelete, which take only overwrite, expected and
+// matchAny).
 type writeConfig struct {
 	overwrite bool
 	expected  []any // Filter or expression.ConditionBuilder
 	matchAny  bool
+	old       **Item                    // OldItem's destination, nil: none asked
+	sdk       []func(*dynamodb.Options) // SDKOptions, passed to every request
 }
 
 // PutOption configures PutItem and Item.Save.
@@ -168,25 +178,79 @@ type PutOption interface{ applyPut(*writeConfig) }
 // DeleteOption configures DeleteItem and Item.Delete.
 type DeleteOption interface{ applyDelete(*writeConfig) }
 
-type putFunc func(*writeConfig)
+// TxPutOption configures TxPut: Overwrite, Expected and MatchAny. OldItem
+// and SDKOptions do not fit a transaction action (a compile error).
+type TxPutOption interface{ applyTxPut(*writeConfig) }
 
-func (f putFunc) applyPut(c *writeConfig) { f(c) }
+// TxDeleteOption configures TxDelete: Expected and MatchAny.
+type TxDeleteOption interface{ applyTxDelete(*writeConfig) }
 
-// Overwrite lets PutItem and Save replace an existing item unconditionally.
-// Default: PutItem refuses to replace an item with the same key, and Save
-// requires the stored item to still hold the values it was loaded with.
-func Overwrite() PutOption { return putFunc(func(c *writeConfig) { c.overwrite = true }) }
+// OverwriteOption is the option Overwrite returns; it fits PutItem, Save
+// and TxPut.
+type OverwriteOption struct{}
 
-// WriteCondition is an option that fits PutItem, Save, DeleteItem and Delete.
+// Overwrite lets PutItem, Save and TxPut replace an existing item
+// unconditionally. Default: PutItem refuses to replace an item with the
+// same key, and Save requires the stored item to still hold the values it
+// was loaded with.
+func Overwrite() OverwriteOption { return OverwriteOption{} }
+
+func (OverwriteOption) applyPut(c *writeConfig)   { c.overwrite = true }
+func (OverwriteOption) applyTxPut(c *writeConfig) { c.overwrite = true }
+
+// WriteCondition is an option that fits PutItem, Save, DeleteItem and
+// Delete, and the transaction actions TxPut and TxDelete.
 type WriteCondition interface {
 	PutOption
 	DeleteOption
+	TxPutOption
+	TxDeleteOption
 }
 
 type writeFunc func(*writeConfig)
 
-func (f writeFunc) applyPut(c *writeConfig)    { f(c) }
-func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
+func (f writeFunc) applyPut(c *writeConfig)      { f(c) }
+func (f writeFunc) applyDelete(c *writeConfig)   { f(c) }
+func (f writeFunc) applyTxPut(c *writeConfig)    { f(c) }
+func (f writeFunc) applyTxDelete(c *writeConfig) { f(c) }
+
+// OldItemOption is the option OldItem returns; it fits PutItem, Save,
+// DeleteItem and Item.Delete (not TxPut or TxDelete: a transaction returns
+// no items).
+type OldItemOption struct{ dst **Item }
+
+// OldItem makes PutItem, Save, DeleteItem and Item.Delete store in *dst the
+// item the write replaced or deleted, as it was just before (ReturnValues
+// ALL_OLD), or nil when no item had the key. *dst is set to nil when the
+// call starts, so it is nil too when the call fails or sends nothing (a
+// Save with nothing to save). A nil dst asks for nothing. Default: the old
+// item is not returned.
+func OldItem(dst **Item) OldItemOption { return OldItemOption{dst: dst} }
+
+func (o OldItemOption) applyPut(c *writeConfig)    { o.apply(c) }
+func (o OldItemOption) applyDelete(c *writeConfig) { o.apply(c) }
+
+func (o OldItemOption) apply(c *writeConfig) {
+	if o.dst != nil {
+		*o.dst = nil
+	}
+	c.old = o.dst
+}
+
+// returnOld reports whether the write asks for the old item (OldItem).
+func (c *writeConfig) returnOld() types.ReturnValue {
+	if c.old != nil {
+		return types.ReturnValueAllOld
+	}
+	return ""
+}
+
+// setOld stores the old item a write returned in OldItem's destination.
+func (c *writeConfig) setOld(t *Table, av map[string]types.AttributeValue) {
+	if c.old != nil {
+		*c.old = t.itemOrNil(av)
+	}
+}
 
 // Expected makes a write conditional on the stored item matching filter (a
 // Filter or an expression.ConditionBuilder), ANDed with the call's own
@@ -198,17 +262,45 @@ func Expected(filter any) WriteCondition {
 }
 
 // MatchAnyOption is the option MatchAny returns; it fits Query, Scan,
-// DeleteItem and PutItem.
+// PutItem, Save, DeleteItem, Delete, TxPut and TxDelete.
 type MatchAnyOption struct{}
 
 // MatchAny ORs the conditions of one call's filter (Where, a Scan filter,
 // Expected) instead of ANDing them. Default: AND.
 func MatchAny() MatchAnyOption { return MatchAnyOption{} }
 
-func (MatchAnyOption) applyQuery(c *readConfig)   { c.matchAny = true }
-func (MatchAnyOption) applyScan(c *readConfig)    { c.matchAny = true }
-func (MatchAnyOption) applyDelete(c *writeConfig) { c.matchAny = true }
-func (MatchAnyOption) applyPut(c *writeConfig)    { c.matchAny = true }
+func (MatchAnyOption) applyQuery(c *readConfig)     { c.matchAny = true }
+func (MatchAnyOption) applyScan(c *readConfig)      { c.matchAny = true }
+func (MatchAnyOption) applyDelete(c *writeConfig)   { c.matchAny = true }
+func (MatchAnyOption) applyPut(c *writeConfig)      { c.matchAny = true }
+func (MatchAnyOption) applyTxPut(c *writeConfig)    { c.matchAny = true }
+func (MatchAnyOption) applyTxDelete(c *writeConfig) { c.matchAny = true }
+
+// SDKOption is the option SDKOptions returns. It fits the calls that read
+// or write items: GetItem, HasItem, Query, Scan, BatchGet, PutItem, Save,
+// DeleteItem, Item.Delete, UpdateItem and TransactWrite.
+type SDKOption struct{ fns []func(*dynamodb.Options) }
+
+// SDKOptions passes fns to every DynamoDB request the call sends for its
+// items (every page of a Query, Scan or BatchGet, Save's consistent read
+// before writing, a transaction's reads before it is sent), after the
+// connection's own: per-call SDK settings such as APIOptions middleware,
+// a RetryMaxAttempts or a custom HTTPClient. It does not reach the
+// DescribeTable a call may send to learn the table's schema (that answer
+// is shared by every call on the Table). The slice is copied. Default: the
+// connection's settings only.
+func SDKOptions(fns ...func(*dynamodb.Options)) SDKOption {
+	return SDKOption{fns: slices.Clone(fns)}
+}
+
+func (o SDKOption) applyGet(c *readConfig)          { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyQuery(c *readConfig)        { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyScan(c *readConfig)         { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyBatchGet(c *readConfig)     { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyPut(c *writeConfig)         { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyDelete(c *writeConfig)      { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyItemUpdate(c *updateConfig) { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applyTx(w *txWrite)              { w.sdk = append(w.sdk, o.fns...) }
 
 // applyOptions applies the non-nil options of opts to cfg, in order, with
 // apply: a method expression of the call's option interface, such as

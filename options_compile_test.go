@@ -98,7 +98,7 @@ func TestMisappliedOptionDoesNotCompile(t *testing.T) {
 		`t.Scan(nil, dynamap.Reverse())`:                     "dynamap.ScanOption (missing method applyScan)",
 		`t.DeleteItem(ctx, nil, dynamap.Overwrite())`:        "dynamap.DeleteOption (missing method applyDelete)",
 		`it.Delete(ctx, dynamap.Overwrite())`:                "dynamap.DeleteOption (missing method applyDelete)",
-		`t.TxDelete(nil, dynamap.Overwrite())`:               "dynamap.DeleteOption (missing method applyDelete)",
+		`t.TxDelete(nil, dynamap.Overwrite())`:               "dynamap.TxDeleteOption (missing method applyTxDelete)",
 		`t.Query(nil, dynamap.Parallel(2))`:                  "dynamap.QueryOption (missing method applyQuery)",
 		`t.GetItem(ctx, nil, dynamap.Limit(1))`:              "dynamap.GetOption (missing method applyGet)",
 		`t.HasItem(ctx, nil, dynamap.MatchAny())`:            "dynamap.GetOption (missing method applyGet)",
@@ -108,7 +108,7 @@ func TestMisappliedOptionDoesNotCompile(t *testing.T) {
 		`t.PutItem(ctx, nil, dynamap.Consistent())`:          "dynamap.PutOption (missing method applyPut)",
 		`dynamap.NewTable(c, "t", dynamap.Consistent())`:     "dynamap.TableOption (missing method applyTable)",
 		`t.Update(ctx, dynamap.WithVersion("v"))`:            "dynamap.UpdateOption (missing method applyUpdate)",
-		`t.UpdateItem(ctx, nil, dynamap.Expected(nil))`:      "dynamap.UpdateAction (missing method applyItemUpdate)",
+		`t.UpdateItem(ctx, nil, dynamap.Expected(nil))`:      "dynamap.UpdateItemOption (missing method applyItemUpdate)",
 		`dynamap.TransactWrite(ctx, c, dynamap.Overwrite())`: "dynamap.TxOp (missing method applyTx)",
 	}
 	for body, want := range misapplied {

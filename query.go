@@ -213,7 +213,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 			if cfg.reverse {
 				in.ScanIndexForward = ptr(false)
 			}
-			out, err := t.c.API().Query(ctx, in)
+			out, err := t.c.API().Query(ctx, in, cfg.sdk...)
 			if err != nil {
 				return page{}, errorf("dynamap: query %s: %w", t.name, wrapErr(err))
 			}
@@ -228,7 +228,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 		if total > 0 {
 			in.Segment, in.TotalSegments = ptr(int32(seg)), ptr(int32(total))
 		}
-		out, err := t.c.API().Scan(ctx, in)
+		out, err := t.c.API().Scan(ctx, in, cfg.sdk...)
 		if err != nil {
 			return page{}, errorf("dynamap: scan %s: %w", t.name, wrapErr(err))
 		}

@@ -65,6 +65,8 @@ type plan struct {
 	partial  bool       // items carry a projection (Attributes): Save refuses them
 	stop     func()     // called when an iteration ends, if not nil
 	ownsCtx  bool       // fetch reports a done context itself (sequential calls it even then)
+	limit    int        // this iteration's limit (0: none): the ResultSet's, or First's and One's
+	peek     bool       // ask for one item past limit, so that a read ending at it leaves no cursor
 }
 
 // pageFunc returns the next page of a page source and whether more follow.
@@ -217,11 +219,18 @@ type rawYield func(p *plan, av map[string]types.AttributeValue, left int, err er
 // run is All without the *Item wrapping: Items decodes straight from the
 // attribute values.
 func (rs *ResultSet) run(ctx context.Context, yield rawYield) {
+	rs.runLimit(ctx, rs.limit, true, yield)
+}
+
+// runLimit is run with this iteration's limit (0: none) and peek (see
+// requestLimit) given.
+func (rs *ResultSet) runLimit(ctx context.Context, limit int, peek bool, yield rawYield) {
 	p, err := rs.build(ctx)
 	if err != nil {
 		yield(nil, nil, 0, err)
 		return
 	}
+	p.limit, p.peek = limit, peek
 	if p.stop != nil {
 		defer p.stop()
 	}
@@ -262,7 +271,7 @@ func (rs *ResultSet) emit(p *plan, i int, pg page, remaining *int, yield rawYiel
 		if !yield(p, av, len(pg.items)-j, nil) {
 			return true
 		}
-		if rs.limit > 0 {
+		if p.limit > 0 {
 			*remaining--
 			if *remaining <= 0 {
 				return true
@@ -288,14 +297,14 @@ func pickKey(av map[string]types.AttributeValue, attrs []string) map[string]type
 }
 
 func (rs *ResultSet) sequential(ctx context.Context, p *plan, i int, yield rawYield) {
-	remaining := rs.limit
+	remaining := p.limit
 	key := p.segs[i].key
 	for {
 		if err := ctx.Err(); err != nil && !p.ownsCtx {
 			yield(p, nil, 0, err)
 			return
 		}
-		pg, err := p.fetch(ctx, p.segs[i].seg, key, p.requestLimit(rs.limit, remaining, true), false)
+		pg, err := p.fetch(ctx, p.segs[i].seg, key, p.requestLimit(p.limit, remaining, p.peek), false)
 		if err != nil {
 			yield(p, nil, 0, err)
 			return
@@ -324,7 +333,7 @@ func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield 
 		wg.Wait()
 	}()
 	ch := make(chan segPage)
-	limit := p.requestLimit(rs.limit, rs.limit, true)
+	limit := p.requestLimit(p.limit, p.limit, p.peek)
 	for _, slot := range active {
 		wg.Go(func() {
 			key := p.segs[slot].key
@@ -345,7 +354,7 @@ func (rs *ResultSet) parallel(ctx context.Context, p *plan, active []int, yield 
 			}
 		})
 	}
-	remaining := rs.limit
+	remaining := p.limit
 	for running := len(active); running > 0; {
 		var sp segPage
 		select {

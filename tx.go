@@ -16,7 +16,8 @@ import (
 const maxTxActions = 100
 
 // TxOp is one argument of TransactWrite: an action built by Table.TxPut,
-// TxUpdate, TxDelete or TxCheck, or the IdempotencyToken option. Building one
+// TxUpdate, TxDelete or TxCheck, or the IdempotencyToken or SDKOptions
+// option. Building one
 // does no I/O and copies the caller's data, keys and values (see TxPut for
 // an *Item), so they may be changed or reused as soon as the call returns;
 // its errors surface from TransactWrite before any request.
@@ -26,6 +27,7 @@ type TxOp interface{ applyTx(*txWrite) }
 type txWrite struct {
 	actions []*txAction
 	token   *string
+	sdk     []func(*dynamodb.Options) // SDKOptions, passed to every request
 }
 
 // txAction is one write action: its table and key, and how to build it once
@@ -42,7 +44,7 @@ type txAction struct {
 type txBuilt struct {
 	item   types.TransactWriteItem
 	key    map[string]types.AttributeValue
-	verify func(ctx context.Context) error
+	verify func(ctx context.Context, sdk []func(*dynamodb.Options)) error
 	commit func()
 }
 
@@ -75,8 +77,8 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // *Item of t is the library's own object and is read when TransactWrite
 // runs, so that what is written and what the commit marks clean are the
 // same: Set on it between TxPut and TransactWrite is written.
-func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
-	cfg := applyOptions(&writeConfig{}, opts, PutOption.applyPut)
+func (t *Table) TxPut(data any, opts ...TxPutOption) TxOp {
+	cfg := applyOptions(&writeConfig{}, opts, TxPutOption.applyTxPut)
 	it, own := data.(*Item)
 	own = own && it != nil && it.table == t
 	var av map[string]types.AttributeValue
@@ -106,11 +108,12 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 			return txBuilt{}, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 		}
 		p := &types.Put{TableName: &t.name, Item: in.Item, ConditionExpression: in.ConditionExpression,
-			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: in.ReturnValuesOnConditionCheckFailure}
 		b := txBuilt{item: types.TransactWriteItem{Put: p}, key: key}
 		if len(checks) > 0 {
-			b.verify = func(ctx context.Context) error {
-				_, err := t.verifyStored(ctx, key, checks)
+			b.verify = func(ctx context.Context, sdk []func(*dynamodb.Options)) error {
+				_, err := t.verifyStored(ctx, key, checks, sdk...)
 				return err
 			}
 		}
@@ -125,8 +128,8 @@ func (t *Table) TxPut(data any, opts ...PutOption) TxOp {
 // Expected makes it conditional (MatchAny ORs the conditions); a missing
 // item is not an error unless a condition requires it. key is copied when
 // TxDelete is called.
-func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
-	cfg := applyOptions(&writeConfig{}, opts, DeleteOption.applyDelete)
+func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
+	cfg := applyOptions(&writeConfig{}, opts, TxDeleteOption.applyTxDelete)
 	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "delete", build: func(s *tableSchema) (txBuilt, error) {
 		if keyErr != nil {
@@ -143,6 +146,7 @@ func (t *Table) TxDelete(key Key, opts ...DeleteOption) TxOp {
 		d := &types.Delete{TableName: &t.name, Key: kav}
 		if ok {
 			d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+			d.ReturnValuesOnConditionCheckFailure = onConditionFailure
 		}
 		return txBuilt{item: types.TransactWriteItem{Delete: d}, key: kav}, nil
 	}}
@@ -171,23 +175,25 @@ func (t *Table) TxCheck(key Key, cond any) TxOp {
 			return txBuilt{}, &FilterError{Reason: "TxCheck needs a condition", Err: ErrInvalidFilter}
 		}
 		return txBuilt{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:                 &t.name,
-			Key:                       kav,
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
+			TableName:                           &t.name,
+			Key:                                 kav,
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: onConditionFailure,
 		}}, key: kav}, nil
 	}}
 }
 
 // TxUpdate is a transaction action that updates the item with key in t with
 // UpdateItem's actions (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)
-// and modifiers Strict and If; ReturnNew and ReturnOld do not apply to
-// transactions and are an error. On a table WithVersion the version
+// and modifiers Strict and If; ReturnNew and ReturnOld are not
+// UpdateActions (a transaction returns no item), so passing them does not
+// compile. On a table WithVersion the version
 // attribute is incremented too, as UpdateItem does. key and the actions'
 // values are copied when TxUpdate is called.
 func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
-	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyItemUpdate)
+	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyTxUpdate)
 	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "update", build: func(s *tableSchema) (txBuilt, error) {
 		if cfg.err != nil {
@@ -199,21 +205,22 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 		if len(cfg.ops) == 0 {
 			return txBuilt{}, &ValueError{Reason: "TxUpdate needs at least one action (SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet)"}
 		}
-		if cfg.ret != "" {
-			return txBuilt{}, &ValueError{Reason: "ReturnNew and ReturnOld do not apply to a transaction"}
-		}
 		kav, expr, err := t.buildUpdate(s, key, cfg)
 		if err != nil {
 			return txBuilt{}, err
 		}
-		return txBuilt{item: types.TransactWriteItem{Update: &types.Update{
+		u := &types.Update{
 			TableName:                 &t.name,
 			Key:                       kav,
 			UpdateExpression:          expr.Update(),
 			ConditionExpression:       expr.Condition(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
-		}}, key: kav}, nil
+		}
+		if u.ConditionExpression != nil {
+			u.ReturnValuesOnConditionCheckFailure = onConditionFailure
+		}
+		return txBuilt{item: types.TransactWriteItem{Update: u}, key: kav}, nil
 	}}
 }
 
@@ -283,12 +290,12 @@ func TransactWrite(ctx context.Context, c *conn.Conn, ops ...TxOp) error {
 	}
 	for i, b := range built {
 		if b.verify != nil {
-			if err := b.verify(ctx); err != nil {
+			if err := b.verify(ctx, w.sdk); err != nil {
 				return errorf("dynamap: transaction action %d (%s on %q): %w", i, w.actions[i].what, w.actions[i].t.name, err)
 			}
 		}
 	}
-	if _, err := c.API().TransactWriteItems(ctx, in); err != nil {
+	if _, err := c.API().TransactWriteItems(ctx, in, w.sdk...); err != nil {
 		return errorf("dynamap: transact write: %w", wrapErr(err))
 	}
 	for _, b := range built {

@@ -9,10 +9,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// UpdateAction is an action or modifier of Table.UpdateItem: SetValue,
-// SetDefault, Add, RemoveAttr, DeleteFromSet, Strict, If, ReturnNew,
-// ReturnOld.
-type UpdateAction interface{ applyItemUpdate(*updateConfig) }
+// UpdateItemOption is an argument of Table.UpdateItem: an UpdateAction, or
+// ReturnNew, ReturnOld or SDKOptions, which only UpdateItem takes.
+type UpdateItemOption interface{ applyItemUpdate(*updateConfig) }
+
+// UpdateAction is an action or modifier that fits both Table.UpdateItem and
+// Table.TxUpdate: SetValue, SetDefault, Add, RemoveAttr, DeleteFromSet,
+// Strict, If. ReturnNew and ReturnOld are UpdateOptions only: a transaction
+// returns no item, so TxUpdate(key, ReturnNew()) does not compile.
+type UpdateAction interface {
+	UpdateItemOption
+	applyTxUpdate(*updateConfig)
+}
 
 type updateKind int
 
@@ -36,12 +44,20 @@ type updateConfig struct {
 	conds  []any // Filter or expression.ConditionBuilder
 	strict bool
 	ret    types.ReturnValue
-	err    error // first bad action, reported before any request
+	sdk    []func(*dynamodb.Options) // SDKOptions, passed to the request
+	err    error                     // first bad action, reported before any request
 }
 
+// updateFunc is an UpdateAction: it fits UpdateItem and TxUpdate.
 type updateFunc func(*updateConfig)
 
 func (f updateFunc) applyItemUpdate(c *updateConfig) { f(c) }
+func (f updateFunc) applyTxUpdate(c *updateConfig)   { f(c) }
+
+// updateItemFunc is an UpdateItemOption that fits UpdateItem only.
+type updateItemFunc func(*updateConfig)
+
+func (f updateItemFunc) applyItemUpdate(c *updateConfig) { f(c) }
 
 func updateOpAction(kind updateKind, name string, v any, check func(types.AttributeValue) string) UpdateAction {
 	return updateFunc(func(c *updateConfig) {
@@ -125,22 +141,26 @@ func If(filter any) UpdateAction {
 }
 
 // ReturnNew makes UpdateItem return the whole item as it is after the
-// update. Default: no item is returned.
-func ReturnNew() UpdateAction {
-	return updateFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllNew })
+// update. It fits UpdateItem only (TxUpdate(key, ReturnNew()) does not
+// compile). Default: no item is returned.
+func ReturnNew() UpdateItemOption {
+	return updateItemFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllNew })
 }
 
 // ReturnOld makes UpdateItem return the whole item as it was before the
-// update (nil when the update created it). Default: no item is returned.
-func ReturnOld() UpdateAction {
-	return updateFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllOld })
+// update (nil when the update created it). It fits UpdateItem only.
+// Default: no item is returned.
+func ReturnOld() UpdateItemOption {
+	return updateItemFunc(func(c *updateConfig) { c.ret = types.ReturnValueAllOld })
 }
 
 // UpdateItem changes one item in place with a single UpdateItem request,
 // atomically: actions SetValue, SetDefault, Add, RemoveAttr and
 // DeleteFromSet, modifiers Strict (the item must exist; default: upsert), If
-// (conditions), and ReturnNew or ReturnOld. The returned item is nil unless
-// ReturnNew or ReturnOld was given. On a table WithVersion the version
+// (conditions), ReturnNew or ReturnOld, and SDKOptions. The returned item
+// is nil unless ReturnNew or ReturnOld was given. A failed condition (If,
+// Strict) is a *ConditionFailedError (errors.Is ErrConditionalCheckFailed)
+// whose Item is the stored item, nil when none had the key. On a table WithVersion the version
 // attribute is incremented too (unless an action names it), so that copies
 // loaded earlier go stale. Bad actions and key errors are returned before
 // any request; at least one action is required. So is a value DynamoDB
@@ -151,8 +171,8 @@ func ReturnOld() UpdateAction {
 // nested deeper than DynamoDB's 32 levels (the path's own steps counted),
 // is a *ValueError. RemoveAttr of an index key is fine: the item leaves the
 // index.
-func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateAction) (*Item, error) {
-	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyItemUpdate)
+func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateItemOption) (*Item, error) {
+	cfg := applyOptions(&updateConfig{}, actions, UpdateItemOption.applyItemUpdate)
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
@@ -187,9 +207,12 @@ func (t *Table) updateItem(ctx context.Context, key Key, cfg *updateConfig) (*dy
 		ExpressionAttributeValues: expr.Values(),
 		ReturnValues:              cfg.ret,
 	}
-	out, err := t.c.API().UpdateItem(ctx, in)
+	if in.ConditionExpression != nil {
+		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
+	}
+	out, err := t.c.API().UpdateItem(ctx, in, cfg.sdk...)
 	if err != nil {
-		return nil, errorf("dynamap: update item in %q: %w", t.name, wrapErr(err))
+		return nil, errorf("dynamap: update item in %q: %w", t.name, t.writeErr(err))
 	}
 	return out, nil
 }
@@ -354,7 +377,7 @@ func updatedValue(p attrPath, attrs map[string]types.AttributeValue) (types.Attr
 // from an existing item. It never creates an item: when no item has the key the
 // error is ErrConditionalCheckFailed. Absent attributes are ignored.
 func (t *Table) RemoveAttributes(ctx context.Context, key Key, names ...string) error {
-	actions := make([]UpdateAction, 0, len(names)+1)
+	actions := make([]UpdateItemOption, 0, len(names)+1)
 	for _, n := range names {
 		actions = append(actions, RemoveAttr(n))
 	}

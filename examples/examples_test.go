@@ -26,6 +26,7 @@ var expected = map[string][]string{
 		"second put of the same key refused: true",
 		"batch loaded; the table now holds 201 items",
 		"batch get of 6 keys found 5",
+		"not deleted: first_name is Johann",
 		"after Delete, GetItem says not found: true",
 	},
 	"batchload": {

@@ -172,13 +172,15 @@ func run(onAWS bool) error {
 	}
 	fmt.Println("batch get of", len(want), "keys found", len(got))
 
-	// 7. Conditional delete: false, nil when the condition does not hold.
-	deleted, err := users.DeleteItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668},
+	// 7. Conditional delete: a failed condition is an error that holds the
+	// stored item (the one that made it fail).
+	_, err = users.DeleteItem(ctx, dynamap.Key{"username": "johndoe", "date_joined": 1366056668},
 		dynamap.Expected(dynamap.Filter{"first_name__eq": "John"}))
-	if err != nil {
-		return err
+	var failed *dynamap.ConditionFailedError
+	if !errors.As(err, &failed) {
+		return fmt.Errorf("want a failed condition, got %v", err)
 	}
-	fmt.Println("deleted while first_name is John?", deleted)
+	fmt.Println("not deleted: first_name is", failed.Item.Get("first_name"))
 	if err := john.Delete(ctx); err != nil {
 		return err
 	}
