@@ -191,9 +191,9 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 	return it.save(ctx, cfg)
 }
 
-// DeleteItem deletes the item with the given key. Expected(filter) makes
-// the delete conditional on the stored item (conditions ANDed, or ORed with
-// MatchAny). It returns true when an item was deleted, and false, nil when
+// DeleteItem deletes the item with the given key. Expected(cond) makes
+// the delete conditional on the stored item (several ANDed; see
+// Condition). It returns true when an item was deleted, and false, nil when
 // the condition failed or no item had the key (boto's contract: a failed
 // conditional delete is not an error). It does not check versions (use
 // Item.Delete for that). Key errors are returned before any request. If

@@ -15,8 +15,7 @@ type readConfig struct {
 	reverse       bool
 	limit         int
 	pageSize      int32
-	where         []any // Filter or expression.ConditionBuilder
-	matchAny      bool
+	where         []Condition // ANDed
 	startFrom     string
 	segment       int
 	totalSegments int
@@ -110,15 +109,17 @@ func PageSize(n int32) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.pageSize = n })
 }
 
-// Where adds filter conditions (a Filter or an expression.ConditionBuilder)
-// applied after the key condition or to the scan; several are ANDed unless
-// MatchAny is given. A Query's Where may not name a key attribute of the
-// table or index queried (see Query). A Filter is copied, its values
-// converted, when Where is called: changing the map, a []byte or an in or
-// between slice afterwards changes nothing. Default: no filter.
-func Where(filter any) QueryScanOption {
-	filter = freezeCondition(filter)
-	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
+// Where adds a filter condition (see Condition) applied after the key
+// condition or to the scan. A Scan's filter and its Where conditions are
+// ANDed: Scan(f, Where(c1), Where(c2)) keeps the items matching f AND c1
+// AND c2; use Or or AnyOf to OR conditions. A Query's Where may not name a
+// key attribute of the table or index queried (see Query). A Filter is
+// copied, its values converted, when Where is called: changing the map, a
+// []byte or an in or between slice afterwards changes nothing. Default: no
+// filter.
+func Where(cond Condition) QueryScanOption {
+	cond = freezeCondition(cond)
+	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, cond) })
 }
 
 // StartFrom resumes a Query or Scan from a cursor returned by
@@ -158,8 +159,7 @@ func Parallel(n int) ScanOption {
 // writeConfig collects the options of PutItem, Save, DeleteItem and Delete.
 type writeConfig struct {
 	overwrite bool
-	expected  []any // Filter or expression.ConditionBuilder
-	matchAny  bool
+	expected  []Condition // ANDed
 }
 
 // PutOption configures PutItem and Item.Save.
@@ -188,27 +188,15 @@ type writeFunc func(*writeConfig)
 func (f writeFunc) applyPut(c *writeConfig)    { f(c) }
 func (f writeFunc) applyDelete(c *writeConfig) { f(c) }
 
-// Expected makes a write conditional on the stored item matching filter (a
-// Filter or an expression.ConditionBuilder), ANDed with the call's own
-// conditions. A Filter is copied, its values converted, when Expected is
-// called. Default: no condition beyond the call's own.
-func Expected(filter any) WriteCondition {
-	filter = freezeCondition(filter)
-	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })
+// Expected makes a write conditional on the stored item matching cond (see
+// Condition), ANDed with the call's own conditions and with other Expected
+// conditions; use Or or AnyOf to OR conditions. A Filter is copied, its
+// values converted, when Expected is called. Default: no condition beyond
+// the call's own.
+func Expected(cond Condition) WriteCondition {
+	cond = freezeCondition(cond)
+	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, cond) })
 }
-
-// MatchAnyOption is the option MatchAny returns; it fits Query, Scan,
-// DeleteItem and PutItem.
-type MatchAnyOption struct{}
-
-// MatchAny ORs the conditions of one call's filter (Where, a Scan filter,
-// Expected) instead of ANDing them. Default: AND.
-func MatchAny() MatchAnyOption { return MatchAnyOption{} }
-
-func (MatchAnyOption) applyQuery(c *readConfig)   { c.matchAny = true }
-func (MatchAnyOption) applyScan(c *readConfig)    { c.matchAny = true }
-func (MatchAnyOption) applyDelete(c *writeConfig) { c.matchAny = true }
-func (MatchAnyOption) applyPut(c *writeConfig)    { c.matchAny = true }
 
 // applyOptions applies the non-nil options of opts to cfg, in order, with
 // apply: a method expression of the call's option interface, such as
