@@ -115,7 +115,7 @@ type allOf []Condition
 // And returns the condition that holds when every one of conds holds. Empty
 // operands (nil, an empty Filter) are skipped; And of nothing is empty.
 // And(f, g) is the same as passing f and g to one call: Where(f), Where(g).
-// Default: none; the operands are frozen (see Condition) when And is called.
+// The operands are frozen (see Condition) when And is called.
 func And(conds ...Condition) Condition { return allOf(freezeConditions(conds)) }
 
 func (a allOf) freeze() Condition { return a }
