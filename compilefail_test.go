@@ -56,8 +56,8 @@ func TestMisappliedReturnOptionsDoNotCompile(t *testing.T) {
 	_ = t.PutItem(ctx, map[string]any{}, dynamap.OldItem(&old), dynamap.Overwrite())
 	_, _ = t.DeleteItem(ctx, dynamap.Key{}, dynamap.OldItem(&old), dynamap.Expected(dynamap.Filter{}))
 	_ = t.TxUpdate(dynamap.Key{}, dynamap.SetValue("a", 1), dynamap.Strict(), dynamap.If(dynamap.Filter{}))
-	_ = t.TxPut(map[string]any{}, dynamap.Overwrite(), dynamap.Expected(dynamap.Filter{}), dynamap.MatchAny())
-	_ = t.TxDelete(dynamap.Key{}, dynamap.Expected(dynamap.Filter{}), dynamap.MatchAny())`)
+	_ = t.TxPut(map[string]any{}, dynamap.Overwrite(), dynamap.Expected(dynamap.Filter{}))
+	_ = t.TxDelete(dynamap.Key{}, dynamap.Expected(dynamap.Filter{}))`)
 	require.True(t, built, "the control snippet must compile:\n%s", ok)
 
 	bad := []struct{ call, want string }{

@@ -6,7 +6,9 @@
 // given with WithSchema is checked against it). An Item remembers what it was loaded as and
 // saves only what changed, conditioned on what it saw. Query, Scan and
 // BatchGet return a lazy ResultSet that pages as it is ranged over. Filters
-// are maps of "attribute__op" keys compiled into DynamoDB expressions. A
+// are maps of "attribute__op" keys compiled into DynamoDB expressions; they
+// and the helpers And, Or, Not, AnyOf, Exists, IsType, Size and Expr are the
+// Conditions that Where, Expected, If and TxCheck take. A
 // batch writer buffers puts and deletes 25 at a time and re-sends whatever
 // DynamoDB leaves unprocessed.
 //

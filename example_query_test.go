@@ -111,14 +111,24 @@ func ExampleTable_Scan() {
 		"score__between":   [2]int{10, 20},
 	}, dynamap.Parallel(4), dynamap.Consistent()))) // four segments in goroutines, merged
 
-	// OR instead of AND.
-	fmt.Println(scan(users.Scan(dynamap.Filter{"age__lt": 18, "age__gt": 65}, dynamap.MatchAny(), dynamap.Consistent())))
+	// OR is scoped to what it groups: AnyOf ORs one Filter's conditions, Or
+	// any conditions. A Scan's filter and its Where conditions are ANDed:
+	// this is (age < 18 OR age > 65) AND address exists.
+	fmt.Println(scan(users.Scan(dynamap.Filter{"address__null": false},
+		dynamap.Where(dynamap.AnyOf(dynamap.Filter{"age__lt": 18, "age__gt": 65})), dynamap.Consistent())))
 
-	// A raw expression where the mini-language is not enough.
-	fmt.Println(scan(users.Scan(nil, dynamap.Where(expression.Name("nick").AttributeType(expression.String)), dynamap.Consistent())))
+	// Conditions compose: And, Or, Not, Exists, NotExists, IsType, Size.
+	fmt.Println(scan(users.Scan(nil, dynamap.Where(dynamap.Or(
+		dynamap.And(dynamap.Size("tags").Gte(1), dynamap.NotExists("email")),
+		dynamap.IsType("nick", expression.Number),
+	)), dynamap.Consistent())))
+
+	// A raw expression where the helpers are not enough.
+	fmt.Println(scan(users.Scan(nil, dynamap.Where(dynamap.Expr(expression.Name("nick").BeginsWith("C"))), dynamap.Consistent())))
 	// Output:
 	// [bob]
-	// [cid dee]
+	// [cid]
+	// [bob dee]
 	// [cid]
 }
 

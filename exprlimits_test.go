@@ -109,7 +109,7 @@ func TestSaveConditionBudget(t *testing.T) {
 		// Caller conditions are kept whole, and the budget shrinks for them.
 		it2 := wideLoaded(tbl, n)
 		require.NoError(t, it2.Set(attrNames(it2)[0], "changed"))
-		in, _, err = it2.putInput(tbl.knownSchema(), &writeConfig{expected: []any{Filter{"a__in": make([]int, 100)}}})
+		in, _, err = it2.putInput(tbl.knownSchema(), &writeConfig{expected: []Condition{Filter{"a__in": make([]int, 100)}}})
 		require.NoError(t, err)
 		assertWithinLimits(t, "Save with Expected", in.ConditionExpression)
 		assert.Contains(t, *in.ConditionExpression, " IN (")

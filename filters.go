@@ -23,11 +23,12 @@ import (
 // reaches into maps and "tags[0]" into lists, Name("a.b") + "__eq" compares
 // the top-level attribute named a.b, and a key attribute of the table or of
 // its indexes is always its literal name ("user.id__eq" on a table whose
-// hash key is user.id). Conditions are ANDed unless MatchAny is given.
+// hash key is user.id). Its conditions are ANDed; AnyOf(f) ORs them, and
+// Or, And and Not combine a Filter with other conditions (see Condition).
 //
 // Key conditions (Query's key condition) accept eq, lt, lte, gt, gte,
 // beginswith and between. Filters and write conditions (Where, a Scan filter,
-// Expected) also accept ne, in, contains, ncontains and null (true: the
+// Expected, If, TxCheck) also accept ne, in, contains, ncontains and null (true: the
 // attribute is absent; false: it is present).
 //
 // Values are Go values as Item.Set takes them (strings, any integer or float,
@@ -118,26 +119,6 @@ func keyAttrNames(s *tableSchema, version string) func(string) bool {
 // filter was frozen: compiling the filter reports err.
 type frozenErr struct{ err error }
 
-// freezeCondition returns what a call keeps of a condition it accepts (a
-// Query key condition, a Scan filter, Where, Expected, If, TxCheck): a Filter
-// or map[string]any becomes a Filter the caller shares nothing with (see
-// freezeFilter); a *expression.ConditionBuilder is dereferenced; anything
-// else (an expression.ConditionBuilder, an immutable value of the caller's,
-// or a value compilation refuses) is kept as is.
-func freezeCondition(c any) any {
-	switch x := c.(type) {
-	case Filter:
-		return freezeFilter(x)
-	case map[string]any:
-		return freezeFilter(x)
-	case *expression.ConditionBuilder:
-		if x != nil {
-			return *x
-		}
-	}
-	return c
-}
-
 // freezeFilter returns a deep copy of f (nil for nil) whose operands are
 // already attribute values, owned by the copy: the elements of a between or
 // in list become a []any of attribute values, a null operand is kept as is
@@ -179,6 +160,9 @@ func freezeFilter(f map[string]any) Filter {
 // freezeOperand converts one operand to an attribute value of its own (a
 // frozenErr when it cannot be).
 func freezeOperand(v any) any {
+	if fe, ok := v.(frozenErr); ok { // frozen already
+		return fe
+	}
 	av, err := marshalValue(v)
 	if err != nil {
 		return frozenErr{err}
@@ -402,73 +386,6 @@ func describeList(v any, l []any, ok bool) string {
 		return fmt.Sprintf("%T", v)
 	}
 	return fmt.Sprintf("%d values", len(l))
-}
-
-// buildCondition compiles filter conditions (each a Filter, a map[string]any,
-// an expression.ConditionBuilder or a pointer to one) into one condition:
-// every leaf ANDed, or ORed when matchAny. Filter keys are document paths,
-// with the names isKey reports (a table's key attributes, see
-// keyAttrNames) literal. ok is false when there is no condition at all.
-// Errors are *FilterError or *ValueError.
-func buildCondition(conds []any, matchAny bool, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	var leaves []expression.ConditionBuilder
-	var raw bool
-	for _, c := range conds {
-		var f map[string]any
-		switch x := c.(type) {
-		case nil:
-			continue
-		case Filter:
-			f = x
-		case map[string]any:
-			f = x
-		case expression.ConditionBuilder:
-			if !x.IsSet() {
-				return expression.ConditionBuilder{}, false, &FilterError{Reason: "empty expression.ConditionBuilder", Err: ErrInvalidFilter}
-			}
-			leaves = append(leaves, x)
-			raw = true
-			continue
-		case *expression.ConditionBuilder:
-			if x == nil {
-				continue
-			}
-			if !x.IsSet() {
-				return expression.ConditionBuilder{}, false, &FilterError{Reason: "empty expression.ConditionBuilder", Err: ErrInvalidFilter}
-			}
-			leaves = append(leaves, *x)
-			raw = true
-			continue
-		default:
-			return expression.ConditionBuilder{}, false, &FilterError{Reason: fmt.Sprintf("a condition must be a dynamap.Filter or an expression.ConditionBuilder, got %T", c), Err: ErrInvalidFilter}
-		}
-		for _, k := range slices.Sorted(maps.Keys(f)) {
-			cb, err := filterCondition(k, f[k], isKey)
-			if err != nil {
-				return expression.ConditionBuilder{}, false, err
-			}
-			leaves = append(leaves, cb)
-		}
-	}
-	var out expression.ConditionBuilder
-	switch {
-	case len(leaves) == 0:
-		return out, false, nil
-	case len(leaves) == 1:
-		out = leaves[0]
-	case matchAny:
-		out = expression.Or(leaves[0], leaves[1], leaves[2:]...)
-	default:
-		out = expression.And(leaves[0], leaves[1], leaves[2:]...)
-	}
-	if raw {
-		// A raw builder may hold an invalid name or value; report it now, as a
-		// typed error, rather than from the request.
-		if _, err := expression.NewBuilder().WithCondition(out).Build(); err != nil {
-			return expression.ConditionBuilder{}, false, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
-		}
-	}
-	return out, true, nil
 }
 
 // buildKeyCondition compiles a Query's key condition against the key schema

@@ -48,9 +48,9 @@ func avString(av types.AttributeValue) string {
 	return fmt.Sprintf("%T", av)
 }
 
-func compileFilter(t *testing.T, matchAny bool, conds ...any) string {
+func compileFilter(t *testing.T, conds ...Condition) string {
 	t.Helper()
-	cb, ok, err := buildCondition(conds, matchAny, nil)
+	cb, ok, err := buildCondition(conds, nil)
 	require.NoError(t, err)
 	require.True(t, ok)
 	e, err := expression.NewBuilder().WithFilter(cb).Build()
@@ -89,7 +89,7 @@ func TestFilterOps(t *testing.T) {
 		{Filter{"x__eq": nil}, "x = NULL"},
 	}
 	for _, c := range cases {
-		assert.Equal(t, c.want, compileFilter(t, false, c.f), "%v", c.f)
+		assert.Equal(t, c.want, compileFilter(t, c.f), "%v", c.f)
 	}
 }
 
@@ -98,21 +98,21 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 	f := Filter{"c__eq": 3, "a__eq": 1, "b__eq": 2, "d__null": true}
 	want := "(a = 1) AND (b = 2) AND (c = 3) AND (attribute_not_exists (d))"
 	for range 50 {
-		assert.Equal(t, want, compileFilter(t, false, f))
+		assert.Equal(t, want, compileFilter(t, f))
 	}
-	assert.Equal(t, "(a = 1) OR (b = 2) OR (c = 3) OR (attribute_not_exists (d))", compileFilter(t, true, f))
+	assert.Equal(t, "(a = 1) OR (b = 2) OR (c = 3) OR (attribute_not_exists (d))", compileFilter(t, AnyOf(f)))
 	// Several conditions of one call, and a raw builder.
 	raw := expression.Name("size").GreaterThan(expression.Value(10))
-	assert.Equal(t, "(a = 1) AND (size > 10)", compileFilter(t, false, Filter{"a__eq": 1}, raw))
-	assert.Equal(t, "(a = 1) OR (size > 10)", compileFilter(t, true, map[string]any{"a__eq": 1}, &raw))
-	assert.Equal(t, "size > 10", compileFilter(t, false, nil, raw, Filter{}))
+	assert.Equal(t, "(a = 1) AND (size > 10)", compileFilter(t, Filter{"a__eq": 1}, Expr(raw)))
+	assert.Equal(t, "(a = 1) OR (size > 10)", compileFilter(t, Or(Filter(map[string]any{"a__eq": 1}), Expr(raw))))
+	assert.Equal(t, "size > 10", compileFilter(t, nil, Expr(raw), Filter{}))
 	// The placeholder string is identical run to run, not only the rendering.
-	cb, _, err := buildCondition([]any{f}, false, nil)
+	cb, _, err := buildCondition([]Condition{f}, nil)
 	require.NoError(t, err)
 	e1, err := expression.NewBuilder().WithFilter(cb).Build()
 	require.NoError(t, err)
 	for range 20 {
-		cb, _, err := buildCondition([]any{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, false, nil)
+		cb, _, err := buildCondition([]Condition{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, nil)
 		require.NoError(t, err)
 		e2, err := expression.NewBuilder().WithFilter(cb).Build()
 		require.NoError(t, err)
@@ -123,10 +123,10 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 
 func TestFilterEmpty(t *testing.T) {
 	t.Parallel()
-	_, ok, err := buildCondition(nil, false, nil)
+	_, ok, err := buildCondition(nil, nil)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	_, ok, err = buildCondition([]any{Filter{}, nil, map[string]any{}}, true, nil)
+	_, ok, err = buildCondition([]Condition{Filter{}, nil, Filter(map[string]any{}), And(), And(nil, Filter(nil))}, nil)
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
@@ -135,7 +135,7 @@ func TestFilterErrors(t *testing.T) {
 	t.Parallel()
 	hundredOne := make([]int, 101)
 	cases := []struct {
-		cond any
+		cond Condition
 		key  string
 		want error
 	}{
@@ -156,12 +156,11 @@ func TestFilterErrors(t *testing.T) {
 		{Filter{"age__lt": true}, "age__lt", ErrInvalidFilter},
 		{Filter{"age__lt": []int{1}}, "age__lt", ErrInvalidFilter},
 		{Filter{"name__beginswith": 5}, "name__beginswith", ErrInvalidFilter},
-		{expression.ConditionBuilder{}, "", ErrInvalidFilter},
-		{expression.Name("").Equal(expression.Value(1)), "", ErrInvalidFilter},
-		{42, "", ErrInvalidFilter},
+		{Expr(expression.ConditionBuilder{}), "", ErrInvalidFilter},
+		{Expr(expression.Name("").Equal(expression.Value(1))), "", ErrInvalidFilter},
 	}
 	for _, c := range cases {
-		_, _, err := buildCondition([]any{c.cond}, false, nil)
+		_, _, err := buildCondition([]Condition{c.cond}, nil)
 		require.Error(t, err, "%v", c.cond)
 		assert.ErrorIs(t, err, c.want, "%v", c.cond)
 		var fe *FilterError
@@ -169,15 +168,15 @@ func TestFilterErrors(t *testing.T) {
 		assert.Equal(t, c.key, fe.Key)
 	}
 	// Values that cannot be stored are *ValueError naming the key.
-	_, _, err := buildCondition([]any{Filter{"x__eq": make(chan int)}}, false, nil)
+	_, _, err := buildCondition([]Condition{Filter{"x__eq": make(chan int)}}, nil)
 	var ve *ValueError
 	require.ErrorAs(t, err, &ve)
 	assert.ErrorIs(t, err, ErrInvalidValue)
 	assert.Contains(t, ve.Attribute, "x__eq")
-	_, _, err = buildCondition([]any{Filter{"x__in": []any{1, StringSet{}}}}, false, nil)
+	_, _, err = buildCondition([]Condition{Filter{"x__in": []any{1, StringSet{}}}}, nil)
 	require.ErrorAs(t, err, &ve)
 	// 100 values is DynamoDB's limit and fine.
-	assert.Contains(t, compileFilter(t, false, Filter{"x__in": make([]int, 100)}), "x IN (0, 0")
+	assert.Contains(t, compileFilter(t, Filter{"x__in": make([]int, 100)}), "x IN (0, 0")
 }
 
 var testKeys = []KeyField{HashKey("user"), RangeKey("ts", N)}
@@ -289,7 +288,16 @@ func FuzzFilter(f *testing.F) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 		}
-		cb, ok, err := buildCondition([]any{Filter{key: v}}, kind%2 == 0, nil)
+		var cond Condition = Filter{key: v}
+		switch uint(kind) / 9 % 4 { // the filter alone, or inside each combinator
+		case 1:
+			cond = AnyOf(Filter{key: v})
+		case 2:
+			cond = Not(cond)
+		case 3:
+			cond = And(Or(cond, Exists("x")), NotExists("y"))
+		}
+		cb, ok, err := buildCondition([]Condition{cond}, nil)
 		check(err)
 		if err == nil && ok {
 			if _, err := expression.NewBuilder().WithFilter(cb).Build(); err != nil {

@@ -241,8 +241,8 @@ func TestFixReadsQueryFilterOnKey(t *testing.T) {
 		"table range":        tbl.Query(Filter{"h__eq": "a"}, Where(Filter{"r__gt": 0})),
 		"table hash":         tbl.Query(Filter{"h__eq": "a"}, Where(Filter{"h__eq": "a"})),
 		"path in a key":      tbl.Query(Filter{"h__eq": "a"}, Where(Filter{"r.x__eq": 1})),
-		"raw builder size":   tbl.Query(Filter{"h__eq": "a"}, Where(hasR)),
-		"among others, any":  tbl.Query(Filter{"h__eq": "a"}, Where(Filter{"v__gt": 1, "r__null": false}), MatchAny()),
+		"raw builder size":   tbl.Query(Filter{"h__eq": "a"}, Where(Expr(hasR))),
+		"among others, any":  tbl.Query(Filter{"h__eq": "a"}, Where(AnyOf(Filter{"v__gt": 1, "r__null": false}))),
 		"lsi range":          tbl.Query(Filter{"h__eq": "a"}, Index("lix"), Where(Filter{"lr__gt": 0})),
 		"lsi hash":           tbl.Query(Filter{"h__eq": "a"}, Index("lix"), Where(Filter{"h__eq": "a"})),
 		"gsi hash":           tbl.Query(Filter{"gh__eq": "g"}, Index("gix"), Where(Filter{"gh__eq": "g"})),
@@ -324,7 +324,7 @@ func TestFixReadsFiltersFrozen(t *testing.T) {
 	})
 	t.Run("where plain map", func(t *testing.T) {
 		wf := map[string]any{"v__eq": []byte("v1")}
-		opt := Where(wf)
+		opt := Where(Filter(wf))
 		wf["n__eq"] = 7
 		one(t, tbl.Query(Filter{"h__eq": "a"}, opt, Consistent()), "v1")
 	})
@@ -358,9 +358,9 @@ func TestFixReadsFiltersFrozen(t *testing.T) {
 		b[1] = 0
 		one(t, rs, "v1")
 	})
-	t.Run("raw builder pointer", func(t *testing.T) {
+	t.Run("raw builder", func(t *testing.T) {
 		cb := expression.Name("n").Equal(expression.Value(1))
-		rs := tbl.Scan(nil, Where(&cb), Consistent())
+		rs := tbl.Scan(nil, Where(Expr(cb)), Consistent())
 		cb = expression.Name("n").Equal(expression.Value(2))
 		one(t, rs, "v1")
 	})

@@ -756,7 +756,7 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 	required := slices.Clone(own)
 	fixed := exprCost{bytes: fixedCondCost.bytes * len(own), ops: fixedCondCost.ops * len(own)}
 	if len(cfg.expected) > 0 {
-		user, ok, err := buildCondition(cfg.expected, cfg.matchAny, isKey)
+		user, ok, err := buildCondition(cfg.expected, isKey)
 		if err != nil {
 			return expr, false, nil, err
 		}
@@ -1057,7 +1057,7 @@ func (it *Item) partialSaveByPut(ctx context.Context, s *tableSchema, n int) err
 }
 
 // Delete deletes the item from DynamoDB (by the key it was loaded with, or
-// its current key for a new item). Expected and MatchAny add conditions; on
+// its current key for a new item). Expected adds conditions; on
 // a table WithVersion the stored version must be the loaded one (absent for
 // a new item). A failed condition is ErrConditionalCheckFailed and deletes
 // nothing. After a successful Delete the item counts as new (never loaded),
@@ -1114,11 +1114,10 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 }
 
 // combineConditions ANDs the call's own conditions with the caller's
-// Expected filters (compiled with MatchAny when asked, isKey's names
-// literal). It returns nil when there is no condition at all.
+// Expected conditions (compiled with isKey's names literal). It returns nil when there is no condition at all.
 func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, isKey func(string) bool) (*expression.ConditionBuilder, error) {
 	if len(cfg.expected) > 0 {
-		c, ok, err := buildCondition(cfg.expected, cfg.matchAny, isKey)
+		c, ok, err := buildCondition(cfg.expected, isKey)
 		if err != nil {
 			return nil, err
 		}

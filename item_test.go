@@ -420,7 +420,7 @@ func TestUpdateActionsValidation(t *testing.T) {
 
 	_, err = tbl.UpdateItem(ctx, k, SetValue("a.b", 1), SetDefault("d", 0), Add("n", 2), Add("tags", StringSet{"t"}),
 		RemoveAttr("old"), DeleteFromSet("s", NumberSet{"1"}), Strict(),
-		If(expression.Name("n").LessThan(expression.Value(10))))
+		If(Expr(expression.Name("n").LessThan(expression.Value(10)))))
 	require.NoError(t, err)
 	in := api.updates[0]
 	upd := exprString(in.UpdateExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues)

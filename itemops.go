@@ -193,9 +193,9 @@ func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error 
 	return it.save(ctx, cfg)
 }
 
-// DeleteItem deletes the item with the given key. Expected(filter) makes
-// the delete conditional on the stored item (conditions ANDed, or ORed with
-// MatchAny). It returns true when an item was deleted and false, nil when
+// DeleteItem deletes the item with the given key. Expected(cond) makes
+// the delete conditional on the stored item (several ANDed; see
+// Condition). It returns true when an item was deleted and false, nil when
 // no item had the key. A failed condition deletes nothing and is a
 // *ConditionFailedError (errors.Is ErrConditionalCheckFailed) whose Item is
 // the stored item. OldItem(&old) returns the deleted item. It does not

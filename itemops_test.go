@@ -398,11 +398,11 @@ func TestUpdateItemStrictAndUpsert(t *testing.T) {
 	requireSameItem(t, map[string]any{"id": "u", "a": 3, "tags": StringSet{"y"}, "d": "dflt", "m": map[string]any{"in": 1}}, it)
 
 	it, err = tbl.UpdateItem(ctx, k, SetValue("m.in", 2), SetDefault("d", "ignored"), RemoveAttr("tags"), ReturnNew(),
-		If(expression.Name("a").Equal(expression.Value(3))))
+		If(Expr(expression.Name("a").Equal(expression.Value(3)))))
 	require.NoError(t, err)
 	requireSameItem(t, map[string]any{"id": "u", "a": 3, "d": "dflt", "m": map[string]any{"in": 2}}, it)
 
-	_, err = tbl.UpdateItem(ctx, k, SetValue("a", 0), If(expression.Name("a").Equal(expression.Value(4))))
+	_, err = tbl.UpdateItem(ctx, k, SetValue("a", 0), If(Expr(expression.Name("a").Equal(expression.Value(4)))))
 	assert.ErrorIs(t, err, ErrConditionalCheckFailed)
 
 	n, err := tbl.Increment(ctx, k, "m.in", 5)
@@ -427,7 +427,7 @@ func TestDeleteItemExpected(t *testing.T) {
 	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "d", "balance": 10, "status": "open"}))
 	k := Key{"id": "d"}
 
-	deleted, err := tbl.DeleteItem(ctx, k, Expected(expression.Name("balance").Equal(expression.Value(0))))
+	deleted, err := tbl.DeleteItem(ctx, k, Expected(Expr(expression.Name("balance").Equal(expression.Value(0)))))
 	require.ErrorIs(t, err, ErrConditionalCheckFailed, "a failed condition is an error, as for every write")
 	assert.False(t, deleted)
 	ok, err := tbl.HasItem(ctx, k, Consistent())
@@ -435,10 +435,15 @@ func TestDeleteItemExpected(t *testing.T) {
 	assert.True(t, ok, "the item stays")
 
 	deleted, err = tbl.DeleteItem(ctx, k,
-		Expected(expression.Name("balance").Equal(expression.Value(0))),
-		Expected(expression.Name("status").Equal(expression.Value("open"))), MatchAny())
+		Expected(Expr(expression.Name("balance").Equal(expression.Value(0)))),
+		Expected(Expr(expression.Name("status").Equal(expression.Value("open")))))
 	require.NoError(t, err)
-	assert.True(t, deleted, "MatchAny ORs the conditions")
+	assert.False(t, deleted, "several Expected are ANDed")
+	deleted, err = tbl.DeleteItem(ctx, k, Expected(Or(
+		Expr(expression.Name("balance").Equal(expression.Value(0))),
+		Expr(expression.Name("status").Equal(expression.Value("open"))))))
+	require.NoError(t, err)
+	assert.True(t, deleted, "Or ORs the conditions")
 	ok, err = tbl.HasItem(ctx, k, Consistent())
 	require.NoError(t, err)
 	assert.False(t, ok)
@@ -451,7 +456,7 @@ func TestDeleteItemExpected(t *testing.T) {
 	require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "e", "balance": 1}))
 	it, err := tbl.GetItem(ctx, Key{"id": "e"})
 	require.NoError(t, err)
-	err = it.Delete(ctx, Expected(expression.Name("balance").Equal(expression.Value(0))))
+	err = it.Delete(ctx, Expected(Expr(expression.Name("balance").Equal(expression.Value(0)))))
 	assert.ErrorIs(t, err, ErrConditionalCheckFailed)
 	require.NoError(t, it.Delete(ctx))
 	assert.False(t, errors.Is(err, ErrItemNotFound))
@@ -478,7 +483,7 @@ func TestWriteConditionsWithFilters(t *testing.T) {
 	err = tbl.PutItem(ctx, map[string]any{"id": "f", "balance": 1}, Overwrite(), Expected(Filter{"balance__eq": 5}))
 	assert.ErrorIs(t, err, ErrConditionalCheckFailed)
 
-	deleted, err = tbl.DeleteItem(ctx, k, Expected(Filter{"balance__eq": 1, "missing__null": true}), MatchAny())
+	deleted, err = tbl.DeleteItem(ctx, k, Expected(AnyOf(Filter{"balance__eq": 1, "missing__null": true})))
 	require.NoError(t, err)
 	assert.True(t, deleted)
 

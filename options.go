@@ -20,8 +20,7 @@ type readConfig struct {
 	reverse       bool
 	limit         int
 	pageSize      int32
-	where         []any // Filter or expression.ConditionBuilder
-	matchAny      bool
+	where         []Condition // ANDed
 	startFrom     string
 	segment       int
 	totalSegments int
@@ -116,15 +115,17 @@ func PageSize(n int32) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.pageSize = n })
 }
 
-// Where adds filter conditions (a Filter or an expression.ConditionBuilder)
-// applied after the key condition or to the scan; several are ANDed unless
-// MatchAny is given. A Query's Where may not name a key attribute of the
-// table or index queried (see Query). A Filter is copied, its values
-// converted, when Where is called: changing the map, a []byte or an in or
-// between slice afterwards changes nothing. Default: no filter.
-func Where(filter any) QueryScanOption {
-	filter = freezeCondition(filter)
-	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, filter) })
+// Where adds a filter condition (see Condition) applied after the key
+// condition or to the scan. A Scan's filter and its Where conditions are
+// ANDed: Scan(f, Where(c1), Where(c2)) keeps the items matching f AND c1
+// AND c2; use Or or AnyOf to OR conditions. A Query's Where may not name a
+// key attribute of the table or index queried (see Query). A Filter is
+// copied, its values converted, when Where is called: changing the map, a
+// []byte or an in or between slice afterwards changes nothing. Default: no
+// filter.
+func Where(cond Condition) QueryScanOption {
+	cond = freezeCondition(cond)
+	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, cond) })
 }
 
 // StartFrom resumes a Query or Scan from a cursor returned by
@@ -162,12 +163,10 @@ func Parallel(n int) ScanOption {
 }
 
 // writeConfig collects the options of PutItem, Save, DeleteItem and Delete
-// (and of TxPut and TxDelete, which take only overwrite, expected and
-// matchAny).
+// (and of TxPut and TxDelete, which take only overwrite and expected).
 type writeConfig struct {
 	overwrite bool
-	expected  []any // Filter or expression.ConditionBuilder
-	matchAny  bool
+	expected  []Condition               // ANDed
 	old       **Item                    // OldItem's destination, nil: none asked
 	sdk       []func(*dynamodb.Options) // SDKOptions, passed to every request
 }
@@ -178,11 +177,11 @@ type PutOption interface{ applyPut(*writeConfig) }
 // DeleteOption configures DeleteItem and Item.Delete.
 type DeleteOption interface{ applyDelete(*writeConfig) }
 
-// TxPutOption configures TxPut: Overwrite, Expected and MatchAny. OldItem
+// TxPutOption configures TxPut: Overwrite and Expected. OldItem
 // and SDKOptions do not fit a transaction action (a compile error).
 type TxPutOption interface{ applyTxPut(*writeConfig) }
 
-// TxDeleteOption configures TxDelete: Expected and MatchAny.
+// TxDeleteOption configures TxDelete: Expected.
 type TxDeleteOption interface{ applyTxDelete(*writeConfig) }
 
 // OverwriteOption is the option Overwrite returns; it fits PutItem, Save
@@ -252,29 +251,15 @@ func (c *writeConfig) setOld(t *Table, av map[string]types.AttributeValue) {
 	}
 }
 
-// Expected makes a write conditional on the stored item matching filter (a
-// Filter or an expression.ConditionBuilder), ANDed with the call's own
-// conditions. A Filter is copied, its values converted, when Expected is
-// called. Default: no condition beyond the call's own.
-func Expected(filter any) WriteCondition {
-	filter = freezeCondition(filter)
-	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, filter) })
+// Expected makes a write conditional on the stored item matching cond (see
+// Condition), ANDed with the call's own conditions and with other Expected
+// conditions; use Or or AnyOf to OR conditions. A Filter is copied, its
+// values converted, when Expected is called. Default: no condition beyond
+// the call's own.
+func Expected(cond Condition) WriteCondition {
+	cond = freezeCondition(cond)
+	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, cond) })
 }
-
-// MatchAnyOption is the option MatchAny returns; it fits Query, Scan,
-// PutItem, Save, DeleteItem, Delete, TxPut and TxDelete.
-type MatchAnyOption struct{}
-
-// MatchAny ORs the conditions of one call's filter (Where, a Scan filter,
-// Expected) instead of ANDing them. Default: AND.
-func MatchAny() MatchAnyOption { return MatchAnyOption{} }
-
-func (MatchAnyOption) applyQuery(c *readConfig)     { c.matchAny = true }
-func (MatchAnyOption) applyScan(c *readConfig)      { c.matchAny = true }
-func (MatchAnyOption) applyDelete(c *writeConfig)   { c.matchAny = true }
-func (MatchAnyOption) applyPut(c *writeConfig)      { c.matchAny = true }
-func (MatchAnyOption) applyTxPut(c *writeConfig)    { c.matchAny = true }
-func (MatchAnyOption) applyTxDelete(c *writeConfig) { c.matchAny = true }
 
 // SDKOption is the option SDKOptions returns. It fits the calls that read
 // or write items: GetItem, HasItem, Query, Scan, BatchGet, PutItem, Save,

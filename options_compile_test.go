@@ -77,11 +77,11 @@ func typeCheckUser(t *testing.T, body string) []error {
 // signatures are what keeps misuse out.
 func TestMisappliedOptionDoesNotCompile(t *testing.T) {
 	fits := []string{
-		`t.Query(nil, dynamap.Reverse(), dynamap.Limit(1), dynamap.Consistent(), dynamap.MatchAny(), dynamap.Attributes("a"))`,
-		`t.Scan(nil, dynamap.Parallel(2), dynamap.Segment(0, 2), dynamap.Index("i"), dynamap.MatchAny(), dynamap.Consistent())`,
+		`t.Query(nil, dynamap.Reverse(), dynamap.Limit(1), dynamap.Consistent(), dynamap.Where(nil), dynamap.Attributes("a"))`,
+		`t.Scan(nil, dynamap.Parallel(2), dynamap.Segment(0, 2), dynamap.Index("i"), dynamap.Where(nil), dynamap.Consistent())`,
 		`t.GetItem(ctx, nil, dynamap.Consistent(), dynamap.Attributes("a"))`,
-		`t.DeleteItem(ctx, nil, dynamap.Expected(nil), dynamap.MatchAny())`,
-		`t.PutItem(ctx, nil, dynamap.Overwrite(), dynamap.Expected(nil), dynamap.MatchAny())`,
+		`t.DeleteItem(ctx, nil, dynamap.Expected(nil))`,
+		`t.PutItem(ctx, nil, dynamap.Overwrite(), dynamap.Expected(nil))`,
 		`it.Delete(ctx, dynamap.Expected(nil))`,
 		`it.Save(ctx, dynamap.Overwrite())`,
 		`t.TxGet(nil, dynamap.Attributes("a"))`,
@@ -101,7 +101,7 @@ func TestMisappliedOptionDoesNotCompile(t *testing.T) {
 		`t.TxDelete(nil, dynamap.Overwrite())`:               "dynamap.TxDeleteOption (missing method applyTxDelete)",
 		`t.Query(nil, dynamap.Parallel(2))`:                  "dynamap.QueryOption (missing method applyQuery)",
 		`t.GetItem(ctx, nil, dynamap.Limit(1))`:              "dynamap.GetOption (missing method applyGet)",
-		`t.HasItem(ctx, nil, dynamap.MatchAny())`:            "dynamap.GetOption (missing method applyGet)",
+		`t.HasItem(ctx, nil, dynamap.Where(nil))`:            "dynamap.GetOption (missing method applyGet)",
 		`t.TxGet(nil, dynamap.Consistent())`:                 "dynamap.TxGetOption (missing method applyTxGet)",
 		`t.BatchGet(nil, dynamap.Reverse())`:                 "dynamap.BatchGetOption (missing method applyBatchGet)",
 		`t.BatchWrite(dynamap.Consistent())`:                 "dynamap.BatchOption (missing method applyBatch)",

@@ -116,7 +116,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 }
 
 // readPlan plans a Query (query: cond is its key condition) or a Scan
-// (cond is its filter, ANDed or ORed with Where). They differ in what
+// (cond is its filter, ANDed with Where). They differ in what
 // DynamoDB is asked: a Query's key condition, its filters refused on key
 // attributes, its cursor checked against the key condition, and its
 // request (Reverse); a Scan's segments and its request.
@@ -145,10 +145,10 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 		}
 		kc = &k
 	} else {
-		conds = append([]any{cond}, cfg.where...)
+		conds = append([]Condition{cond}, cfg.where...)
 	}
 	var filter *expression.ConditionBuilder
-	if cb, ok, err := buildCondition(conds, cfg.matchAny, keyAttrNames(s, t.version)); err != nil {
+	if cb, ok, err := buildCondition(conds, keyAttrNames(s, t.version)); err != nil {
 		return nil, err
 	} else if ok {
 		filter = &cb

@@ -325,9 +325,9 @@ func TestResultSet(t *testing.T) {
 			got := keysOf(t, tb.Scan(cs.f).All(ctx))
 			sameKeys(t, want, got, "scan %v", cs.f)
 		}
-		// MatchAny ORs one call's conditions.
+		// AnyOf ORs a filter's conditions.
 		want := expectKeys(data, func(f fixItem) bool { return f.Age == 20 || f.Score < 5 }, nil)
-		got := keysOf(t, tb.Scan(Filter{"age__eq": 20, "score__lt": 5}, MatchAny()).All(ctx))
+		got := keysOf(t, tb.Scan(nil, Where(AnyOf(Filter{"age__eq": 20, "score__lt": 5}))).All(ctx))
 		sameKeys(t, want, got)
 		// Query with Where, in range-key order, and Count agrees.
 		want = expectKeys(data, func(f fixItem) bool { return f.User == "u4" && f.Age > 50 && f.Email == "" }, byTS)
@@ -654,7 +654,7 @@ func FuzzCursor(f *testing.F) {
 
 // expressionAgeEven is a raw condition the mini-language cannot say
 // (age is even: one of the even ages in the fixture's range).
-func expressionAgeEven() any {
+func expressionAgeEven() Condition {
 	var evens []int
 	for a := 18; a < 78; a += 2 {
 		evens = append(evens, a)

@@ -62,7 +62,7 @@ func IdempotencyToken(token string) TxOp { return txToken(token) }
 // TxPut is a transaction action that writes data (a map[string]any, a map of
 // attribute values, an *Item or a struct) to t. Like PutItem it refuses to
 // replace an existing item unless Overwrite is given; Expected adds
-// conditions (MatchAny ORs them). A loaded *Item of t is put as Item.Save
+// conditions (see Condition). A loaded *Item of t is put as Item.Save
 // would put it: on the condition that the stored item still holds the
 // loaded values (for a wide item, attributes beyond the condition's limits
 // are checked by a consistent GetItem before the transaction is sent, as
@@ -125,7 +125,7 @@ func (t *Table) TxPut(data any, opts ...TxPutOption) TxOp {
 }
 
 // TxDelete is a transaction action that deletes the item with key from t.
-// Expected makes it conditional (MatchAny ORs the conditions); a missing
+// Expected makes it conditional (see Condition); a missing
 // item is not an error unless a condition requires it. key is copied when
 // TxDelete is called.
 func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
@@ -139,7 +139,7 @@ func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition(nil, cfg.expected, cfg.matchAny, keyAttrNames(s, t.version))
+		expr, ok, err := txCondition(cfg.expected, keyAttrNames(s, t.version))
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -153,10 +153,10 @@ func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
 }
 
 // TxCheck is a transaction action that writes nothing but cancels the
-// transaction unless the item with key in t matches cond (a Filter or an
-// expression.ConditionBuilder). key and cond are copied when TxCheck is
+// transaction unless the item with key in t matches cond (see Condition;
+// an empty one is a *FilterError). key and cond are copied when TxCheck is
 // called.
-func (t *Table) TxCheck(key Key, cond any) TxOp {
+func (t *Table) TxCheck(key Key, cond Condition) TxOp {
 	key, keyErr := t.freezeKey(key)
 	cond = freezeCondition(cond)
 	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
@@ -167,7 +167,7 @@ func (t *Table) TxCheck(key Key, cond any) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition(nil, []any{cond}, false, keyAttrNames(s, t.version))
+		expr, ok, err := txCondition([]Condition{cond}, keyAttrNames(s, t.version))
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -224,18 +224,10 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 	}}
 }
 
-// txCondition ANDs the action's own conditions with the caller's expected
-// ones (those ORed among themselves when matchAny), isKey's names literal,
-// and builds the expression.
-func txCondition(own []any, expected []any, matchAny bool, isKey func(string) bool) (expression.Expression, bool, error) {
-	user, ok, err := buildCondition(expected, matchAny, isKey)
-	if err != nil {
-		return expression.Expression{}, false, err
-	}
-	if ok {
-		own = append(own, user)
-	}
-	cond, ok, err := buildCondition(own, false, isKey)
+// txCondition ANDs the caller's conditions, isKey's names literal, and
+// builds the expression.
+func txCondition(conds []Condition, isKey func(string) bool) (expression.Expression, bool, error) {
+	cond, ok, err := buildCondition(conds, isKey)
 	if err != nil || !ok {
 		return expression.Expression{}, false, err
 	}

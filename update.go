@@ -41,7 +41,7 @@ type updateOp struct {
 // updateConfig collects UpdateItem's actions and modifiers.
 type updateConfig struct {
 	ops    []updateOp
-	conds  []any // Filter or expression.ConditionBuilder
+	conds  []Condition // If conditions, ANDed
 	strict bool
 	ret    types.ReturnValue
 	sdk    []func(*dynamodb.Options) // SDKOptions, passed to the request
@@ -132,12 +132,13 @@ func DeleteFromSet(name string, set any) UpdateAction {
 // Default: upsert (a missing item is created from the key and the actions).
 func Strict() UpdateAction { return updateFunc(func(c *updateConfig) { c.strict = true }) }
 
-// If makes UpdateItem conditional on the stored item matching filter (a
-// Filter or an expression.ConditionBuilder); several are ANDed. A failed
-// condition is ErrConditionalCheckFailed. Default: no condition.
-func If(filter any) UpdateAction {
-	filter = freezeCondition(filter)
-	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, filter) })
+// If makes UpdateItem conditional on the stored item matching cond (see
+// Condition); several are ANDed, use Or or AnyOf to OR conditions. A failed
+// condition is ErrConditionalCheckFailed. A Filter is copied, its values
+// converted, when If is called. Default: no condition.
+func If(cond Condition) UpdateAction {
+	cond = freezeCondition(cond)
+	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, cond) })
 }
 
 // ReturnNew makes UpdateItem return the whole item as it is after the
