@@ -437,8 +437,8 @@ func TestDeleteItemExpected(t *testing.T) {
 	deleted, err = tbl.DeleteItem(ctx, k,
 		Expected(Expr(expression.Name("balance").Equal(expression.Value(0)))),
 		Expected(Expr(expression.Name("status").Equal(expression.Value("open")))))
-	require.NoError(t, err)
-	assert.False(t, deleted, "several Expected are ANDed")
+	require.ErrorIs(t, err, ErrConditionalCheckFailed, "several Expected are ANDed: balance = 0 AND status = open fails")
+	assert.False(t, deleted)
 	deleted, err = tbl.DeleteItem(ctx, k, Expected(Or(
 		Expr(expression.Name("balance").Equal(expression.Value(0))),
 		Expr(expression.Name("status").Equal(expression.Value("open"))))))
