@@ -21,9 +21,9 @@ import (
 // DescribeTable on first need, shared by concurrent first uses; a schema
 // declared with WithSchema and WithIndexes is checked against that same
 // DescribeTable. Afterwards the Table describes again only when Describe,
-// Count or WaitActive is called, and it refreshes what it knows from
-// DynamoDB's answer whenever the library changes the table (Update,
-// CreateGlobalIndex, DeleteGlobalIndex, Delete). A Table is safe for
+// EstimatedItemCount or WaitActive is called, and it refreshes what it knows
+// from DynamoDB's answer whenever the library changes the table (Update,
+// CreateGlobalIndex, DeleteGlobalIndex, DeleteTable). A Table is safe for
 // concurrent use; constructing one does no I/O.
 type Table struct {
 	name    string
@@ -471,9 +471,10 @@ func (t *Table) Schema(ctx context.Context) ([]KeyField, error) {
 	return slices.Clone(s.keys), nil
 }
 
-// KeyFields returns the names of the table's key attributes, hash key first
-// (boto's get_key_fields). It describes the table at most once.
-func (t *Table) KeyFields(ctx context.Context) ([]string, error) {
+// KeyNames returns the names of the table's key attributes, hash key first
+// (boto's get_key_fields); Schema returns them with their types. It
+// describes the table at most once.
+func (t *Table) KeyNames(ctx context.Context) ([]string, error) {
 	s, err := t.schemaFor(ctx)
 	if err != nil {
 		return nil, err
@@ -691,10 +692,11 @@ func (t *Table) DeleteGlobalIndex(ctx context.Context, name string) error {
 	return nil
 }
 
-// Delete deletes the table. It does not wait: call WaitDeleted. The Table
+// DeleteTable deletes the table (boto's delete()). It does not wait: call
+// WaitDeleted. The Table
 // forgets what it knew of the table's indexes and throughput: the next call
 // that needs them describes the table again.
-func (t *Table) Delete(ctx context.Context) error {
+func (t *Table) DeleteTable(ctx context.Context) error {
 	if _, err := t.c.API().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &t.name}); err != nil {
 		return errorf("dynamap: delete table %q: %w", t.name, wrapErr(err))
 	}
@@ -706,7 +708,7 @@ func (t *Table) Delete(ctx context.Context) error {
 }
 
 // justCreated reports whether CreateTable made this Table's table less than
-// createdGrace ago (and Delete has not deleted it since).
+// createdGrace ago (and DeleteTable has not deleted it since).
 func (t *Table) justCreated() bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -791,12 +793,12 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 	}
 }
 
-// Count returns the table's item count as DynamoDB reports it in
-// DescribeTable: approximate, refreshed by DynamoDB about every six hours
-// (DynamoDB Local reports it exactly). For an exact count use
+// EstimatedItemCount returns the table's item count as DynamoDB reports it
+// in DescribeTable (boto's count()): approximate, refreshed by DynamoDB about
+// every six hours (DynamoDB Local reports it exactly). For an exact count use
 // Scan(nil, Consistent()).Count. Like Describe, it refreshes the Table's
 // schema and checks a declared one.
-func (t *Table) Count(ctx context.Context) (int64, error) {
+func (t *Table) EstimatedItemCount(ctx context.Context) (int64, error) {
 	d, err := t.Describe(ctx)
 	if err != nil {
 		return 0, err
