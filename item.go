@@ -1161,10 +1161,3 @@ func nextVersion(name string, cur types.AttributeValue) (types.AttributeValue, e
 	v := new(big.Int).Add(r.Num(), big.NewInt(1))
 	return numAV(v.String()), nil
 }
-
-// knownSchema returns the table's schema if it is known, without I/O.
-func (t *Table) knownSchema() *tableSchema {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.schema
-}
