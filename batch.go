@@ -30,13 +30,13 @@ const (
 
 // retryPolicy is the budget for re-sending what DynamoDB left unprocessed.
 type retryPolicy struct {
-	maxRetries int           // re-sends of one request after the first send
+	maxResends int           // re-sends of one request after the first send
 	base       time.Duration // first backoff
 	max        time.Duration // backoff cap
 }
 
 // defaultRetry: 10 re-sends, 50ms doubling up to 5s, with jitter.
-var defaultRetry = retryPolicy{maxRetries: 10, base: 50 * time.Millisecond, max: 5 * time.Second}
+var defaultRetry = retryPolicy{maxResends: 10, base: 50 * time.Millisecond, max: 5 * time.Second}
 
 // backoff returns the pause before re-send number attempt (0-based): a
 // random duration in [d/2, d] where d = min(max, base·2^attempt).
@@ -122,13 +122,14 @@ func (f batchRetryFunc) applyBatchGet(c *readConfig) {
 	f(c.batchRetry)
 }
 
-// MaxRetries is how many times a batch re-sends one request (a put, a delete
+// MaxResends is how many times a batch re-sends one request (a put, a delete
 // or a key to read) that DynamoDB left unprocessed, or that was in a call
 // rejected as a whole by throttling, a 5xx answer or a broken connection after
-// the connection's own retryer gave up. When the budget runs out the request
-// is returned in an *UnprocessedError. Default: 10. n < 0 means 0.
-func MaxRetries(n int) BatchSharedOption {
-	return batchRetryFunc(func(p *retryPolicy) { p.maxRetries = max(n, 0) })
+// the connection's own retryer (conn.Options.MaxRetries, per SDK call) gave
+// up. When the budget runs out the request is returned in an
+// *UnprocessedError. Default: 10. n < 0 means 0.
+func MaxResends(n int) BatchSharedOption {
+	return batchRetryFunc(func(p *retryPolicy) { p.maxResends = max(n, 0) })
 }
 
 // Backoff sets the pause before a batch re-sends unprocessed requests: re-send
@@ -491,7 +492,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 		if len(left) == 0 {
 			return
 		}
-		if attempt >= b.cfg.retry.maxRetries {
+		if attempt >= b.cfg.retry.maxResends {
 			b.record(0, left, lastErr)
 			return
 		}

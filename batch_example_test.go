@@ -18,7 +18,7 @@ import (
 func ExampleTable_BatchWrite() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	var all []User // what to load
 	for i := range 60 {
@@ -62,7 +62,7 @@ func ExampleTable_BatchWrite() {
 func ExampleTable_BatchWriteFunc() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	err := users.BatchWriteFunc(ctx, func(b *dynamap.BatchTable) error {
 		for i := range 100 {
@@ -71,7 +71,7 @@ func ExampleTable_BatchWriteFunc() {
 			}
 		}
 		return nil
-	}, dynamap.MaxRetries(20), dynamap.Backoff(50*time.Millisecond, 5*time.Second)) // always closed
+	}, dynamap.MaxResends(20), dynamap.Backoff(50*time.Millisecond, 5*time.Second)) // always closed
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func ExampleTable_BatchWriteFunc() {
 func ExampleBatchTable_PutItem() {
 	ctx := context.Background()
 	events := createTable(ctx, localConn(), "events", []dynamap.KeyField{dynamap.HashKey("id")})
-	defer events.Delete(ctx)
+	defer events.DeleteTable(ctx)
 
 	// One writer for the whole server. Each handler hands its item over with
 	// its request's context, which ends when the handler returns: that
@@ -148,7 +148,7 @@ func ExampleBatchTable_PutItem() {
 func ExampleTable_BatchGet() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	for _, u := range []User{
 		{Username: "johndoe", DateJoined: 1366056668, FirstName: "John"},
@@ -182,9 +182,9 @@ func ExampleTransactWrite() {
 	ctx := context.Background()
 	c := localConn()
 	accounts := createTable(ctx, c, "accounts", []dynamap.KeyField{dynamap.HashKey("id")})
-	defer accounts.Delete(ctx)
+	defer accounts.DeleteTable(ctx)
 	ledger := createTable(ctx, c, "ledger", []dynamap.KeyField{dynamap.HashKey("id")})
-	defer ledger.Delete(ctx)
+	defer ledger.DeleteTable(ctx)
 
 	for _, a := range []map[string]any{
 		{"id": "alice", "balance": 100}, {"id": "bob", "balance": 20}, {"id": "bank", "status": "open"},

@@ -25,7 +25,7 @@ import (
 var batchSchema = []KeyField{HashKey("pk"), RangeKey("n", N)}
 
 // fastRetry keeps the tests' backoff short.
-var fastRetry = []BatchOption{MaxRetries(60), Backoff(time.Millisecond, 20*time.Millisecond)}
+var fastRetry = []BatchOption{MaxResends(60), Backoff(time.Millisecond, 20*time.Millisecond)}
 
 func batchOpts(more ...BatchOption) []BatchOption { return append(slices.Clone(fastRetry), more...) }
 
@@ -258,7 +258,7 @@ func TestBatchWriteRefusedReportsExactlyWhatWasNotWritten(t *testing.T) {
 	p := newProxy(t, faultproxy.Config{})
 	viaProxy := NewTable(endpointConn(t, p.URL), tb.name, WithSchema(batchSchema...))
 
-	b := viaProxy.BatchWrite(MaxRetries(2), Backoff(time.Millisecond, 2*time.Millisecond), Concurrency(3))
+	b := viaProxy.BatchWrite(MaxResends(2), Backoff(time.Millisecond, 2*time.Millisecond), Concurrency(3))
 	written := map[string]map[string]any{}
 	for i := range 100 {
 		it := batchItem(i)
@@ -422,7 +422,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 			return &types.ProvisionedThroughputExceededException{Message: ptr("no")}
 		}
 		tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
-		b := tb.BatchWrite(MaxRetries(3), Backoff(0, 0))
+		b := tb.BatchWrite(MaxResends(3), Backoff(0, 0))
 		var keys []string
 		for i := range 30 {
 			keys = append(keys, keyOf(batchItem(i)))
@@ -481,7 +481,7 @@ func TestBatchWriteBudgetAndHardErrors(t *testing.T) {
 		f := newFakeStore()
 		f.refuse = func(int, types.WriteRequest) bool { return true }
 		tb := NewTable(conn.FromClient(withSchemaOf(f, "fake", batchSchema)), "fake", WithSchema(batchSchema...))
-		b := tb.BatchWrite(MaxRetries(1000), Backoff(time.Millisecond, time.Millisecond), Concurrency(2))
+		b := tb.BatchWrite(MaxResends(1000), Backoff(time.Millisecond, time.Millisecond), Concurrency(2))
 		var keys []string
 		for i := range 60 {
 			keys = append(keys, keyOf(batchItem(i)))

@@ -14,10 +14,10 @@ import (
 // BatchGet reads the items with the given keys (boto's batch_get) with
 // BatchGetItem, 100 keys a request, fetching lazily as the ResultSet is
 // iterated. Keys that DynamoDB leaves unprocessed are asked again with capped
-// exponential backoff and jitter (MaxRetries and Backoff; defaults 10 and
+// exponential backoff and jitter (MaxResends and Backoff; defaults 10 and
 // 50ms–5s). Items come back in no particular order; keys with no item are
 // simply absent, and a key given twice is asked (and returned) once.
-// Options: Consistent, Attributes, MaxRetries, Backoff, and Concurrency
+// Options: Consistent, Attributes, MaxResends, Backoff, and Concurrency
 // (default 1: one request at a time; with n > 1 up to n requests are in
 // flight while the items already read are yielded, and they are cancelled
 // and waited for when the iteration ends).
@@ -253,7 +253,7 @@ func (s *batchGetSource) absorb(ctx context.Context, r bgResult) ([]map[string]t
 	var retry []bgKey
 	for _, k := range again {
 		k.attempts++
-		if k.attempts > s.retry().maxRetries {
+		if k.attempts > s.retry().maxResends {
 			s.failed = append(s.failed, k)
 		} else {
 			retry = append(retry, k)

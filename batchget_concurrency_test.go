@@ -166,7 +166,7 @@ func TestBatchGetConcurrencyAgainstDynamoDBLocal(t *testing.T) {
 
 	p := newProxy(t, faultproxy.Config{Seed: 3, Partial: 0.3, Throttle: 0.1})
 	viaProxy := NewTable(endpointConn(t, p.URL), tb.name, WithSchema(batchSchema...))
-	got, err = collectKeys(t, viaProxy.BatchGet(keys, Concurrency(4), MaxRetries(60), Backoff(time.Millisecond, 10*time.Millisecond)))
+	got, err = collectKeys(t, viaProxy.BatchGet(keys, Concurrency(4), MaxResends(60), Backoff(time.Millisecond, 10*time.Millisecond)))
 	require.NoError(t, err)
 	assert.Len(t, got, len(want), "through 30% unprocessed and 10% throttling, each item once")
 	assert.Positive(t, p.Stats().UnprocessedKeys)

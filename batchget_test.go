@@ -148,7 +148,7 @@ func TestBatchGetThroughFaultyProxy(t *testing.T) {
 	for i := range 1000 {
 		keys = append(keys, keyFor(i))
 	}
-	got, err := collectKeys(t, viaProxy.BatchGet(keys, MaxRetries(60), Backoff(time.Millisecond, 10*time.Millisecond)))
+	got, err := collectKeys(t, viaProxy.BatchGet(keys, MaxResends(60), Backoff(time.Millisecond, 10*time.Millisecond)))
 	require.NoError(t, err)
 	assert.Len(t, got, len(want))
 	for k := range want {
@@ -173,7 +173,7 @@ func TestBatchGetBudgetRunsOut(t *testing.T) {
 		keys = append(keys, keyFor(i))
 		ids = append(ids, keyOf(batchItem(i)))
 	}
-	got, err := collectKeys(t, viaProxy.BatchGet(keys, MaxRetries(2), Backoff(0, 0)))
+	got, err := collectKeys(t, viaProxy.BatchGet(keys, MaxResends(2), Backoff(0, 0)))
 	var ue *UnprocessedError
 	require.ErrorAs(t, err, &ue)
 	assert.Empty(t, got)

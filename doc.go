@@ -40,4 +40,55 @@
 // The conn package configures the connection (region, endpoint, retries,
 // concurrency cap, per-request measurements); the ddblocal package runs
 // AWS DynamoDB Local for tests and examples.
+//
+// # How it fits together
+//
+// Every request leaves through conn: conn.New (or conn.FromClient) wraps a
+// DynamoDB client in a *conn.Conn, and its API method is the one door all
+// calls of this package use. There the SDK retryer (conn.Options.MaxRetries),
+// the in-flight cap (MaxConcurrency), the Tracer and the OnRequest and
+// OnError measurements apply. This package, by concept:
+//
+//   - table.go: the Table handle, its options, and its schema, learnt from
+//     one shared DescribeTable and checked against a declaration (WithSchema,
+//     WithIndexes). admin.go: CreateTable, Describe, Update, global indexes,
+//     TTL, DeleteTable, WaitActive, WaitDeleted, EstimatedItemCount and
+//     ListTables. fields.go, indexes.go: key fields and secondary indexes.
+//   - codec.go, values.go: the one codec between Go values (maps, structs,
+//     Number, sets) and attribute values; it refuses what DynamoDB would.
+//     key.go: keys, and the checks of a whole item (key types, 400 KB).
+//   - names.go: the rule for attribute names and document paths.
+//   - filters.go, conditions.go, exprlimits.go: "attr__op" Filters and the
+//     other Conditions compiled into expressions, kept within DynamoDB's
+//     4 KB and 300 operators.
+//   - query.go, resultset.go, cursor.go, onerow.go: Query and Scan plans,
+//     the lazy ResultSet that pages through them, its resume cursor, and
+//     First and One.
+//   - batch.go, batchget.go: the buffered batch writer and BatchGet, which
+//     re-send what DynamoDB leaves unprocessed (MaxResends, Backoff).
+//   - tx.go: TransactWrite and TransactGet.
+//   - item.go: Item, its dirty tracking, Save, PartialSave and Delete.
+//     itemops.go: GetItem, PutItem, DeleteItem; update.go: UpdateItem.
+//   - options.go, returns.go, errors.go: options typed by the calls they
+//     fit, what a write returns (OldItem, *ConditionFailedError), errors.
+//
+// One PutItem: Table.PutItem (itemops.go) encodes data with the codec
+// (codec.go, values.go) into a new Item and saves it (item.go).
+// The key schema comes from the Table (table.go: one DescribeTable the first
+// time, none after); the item is checked (key.go) and its condition (by
+// default: no item with that key yet, plus any Expected) is compiled
+// (conditions.go, filters.go, names.go) within the limits (exprlimits.go),
+// all before any request. The PutItemInput then goes out through
+// conn.Conn.API; a failed condition comes back as a *ConditionFailedError
+// holding the stored item (returns.go, errors.go).
+//
+// One Query: Table.Query (query.go) does no I/O; it returns a ResultSet
+// (resultset.go) holding the key condition and options. Ranging over All
+// plans the read: the schema (table.go), the key condition and the Where
+// conditions compiled (filters.go, conditions.go, names.go, exprlimits.go),
+// a StartFrom cursor decoded and checked (cursor.go). Pages are then
+// fetched one at a time through conn.Conn.API as the loop asks for items;
+// each is yielded as a loaded Item (item.go), or decoded into a T by
+// Items[T] through the same codec, and the position after it is kept for
+// Cursor.
 package dynamap

@@ -192,9 +192,9 @@ func TestErrorMessagesPrefixOnce(t *testing.T) {
 	gone, err := CreateTable(ctx, c, testTableName(t)+"_gone", []KeyField{HashKey("id")})
 	require.NoError(t, err)
 	require.NoError(t, gone.WaitActive(ctx))
-	_, err = gone.KeyFields(ctx)
+	_, err = gone.KeyNames(ctx)
 	require.NoError(t, err)
-	require.NoError(t, NewTable(c, gone.Name()).Delete(ctx))
+	require.NoError(t, NewTable(c, gone.Name()).DeleteTable(ctx))
 
 	t.Run("conditional PutItem", func(t *testing.T) {
 		require.NoError(t, tbl.PutItem(ctx, map[string]any{"id": "a"}))
@@ -344,7 +344,7 @@ func TestErrorMessagesPrefixOnce(t *testing.T) {
 		assertOnePrefix(t, "UpdateItem failed condition", err)
 		assert.ErrorIs(t, err, ErrConditionalCheckFailed)
 
-		err = missing.Delete(ctx)
+		err = missing.DeleteTable(ctx)
 		assertOnePrefix(t, "Delete of a missing table", err)
 		assert.ErrorIs(t, err, ErrTableNotFound)
 	})

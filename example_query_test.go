@@ -14,7 +14,7 @@ import (
 func ExampleTable_Query() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	// johndoe joined ten times, jane once.
 	err := users.BatchWriteFunc(ctx, func(b *dynamap.BatchTable) error {
@@ -67,7 +67,7 @@ func ExampleTable_Query() {
 func ExampleTable_Scan() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	err := users.BatchWriteFunc(ctx, func(b *dynamap.BatchTable) error {
 		for _, u := range []map[string]any{
@@ -135,7 +135,7 @@ func ExampleTable_Scan() {
 func ExampleResultSet_Cursor() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	err := users.BatchWriteFunc(ctx, func(b *dynamap.BatchTable) error {
 		for i := range 45 {

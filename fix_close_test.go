@@ -94,7 +94,7 @@ func TestBatchWriteFuncCloseInCallbackWaits(t *testing.T) {
 
 // WaitActive after this Table deleted its own new table reports the table
 // missing at once, instead of waiting out CreateTable's grace period.
-func TestWaitActiveAfterOwnDelete(t *testing.T) {
+func TestWaitActiveAfterOwnDeleteTable(t *testing.T) {
 	t.Parallel()
 	c := testConn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -102,7 +102,7 @@ func TestWaitActiveAfterOwnDelete(t *testing.T) {
 	tb, err := CreateTable(ctx, c, testTableName(t), []KeyField{HashKey("id")})
 	require.NoError(t, err)
 	require.NoError(t, tb.WaitActive(ctx))
-	require.NoError(t, tb.Delete(ctx))
+	require.NoError(t, tb.DeleteTable(ctx))
 	require.NoError(t, tb.WaitDeleted(ctx))
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()

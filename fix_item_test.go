@@ -67,7 +67,7 @@ func TestFixItem_DottedNameBeforeSchemaKnown(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "u9", it2.Get("user.id"))
 	assert.ErrorIs(t, it2.Set("e.mail", "a@b"), ErrSchema)
-	_, err = decl.KeyFields(ctx)
+	_, err = decl.KeyNames(ctx)
 	require.NoError(t, err)
 	require.NoError(t, it2.Set("e.mail", "a@b"))
 	assert.Equal(t, map[string]any{"user.id": "u9", "e.mail": "a@b"}, it2.Map())

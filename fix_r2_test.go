@@ -71,7 +71,7 @@ func TestBatchWriteSupersededReportedWithTheirSuccessor(t *testing.T) {
 	p := newProxy(t, faultproxy.Config{})
 	viaProxy := NewTable(endpointConn(t, p.URL), tb.name, WithSchema(batchSchema...))
 	var last [2]int
-	b := viaProxy.BatchWrite(MaxRetries(1), Backoff(time.Millisecond, 2*time.Millisecond),
+	b := viaProxy.BatchWrite(MaxResends(1), Backoff(time.Millisecond, 2*time.Millisecond),
 		OnProgress(func(w, pend int) { last = [2]int{w, pend} }))
 	key := Key{"pk": "a", "n": 1}
 	require.NoError(t, b.PutItem(ctx, map[string]any{"pk": "a", "n": 1, "v": 1}))

@@ -143,7 +143,7 @@ func (it *Item) Table() *Table { return it.table }
 // nothing is there (use Has to tell absent from NULL) or path is malformed.
 //
 // The key names of the item's table are known without I/O once any call
-// has described the table (Table.KeyFields does), or when it comes from
+// has described the table (Table.KeyNames does), or when it comes from
 // CreateTable or was declared with both WithSchema and WithIndexes. Before
 // that, a multi-step path such as "user.id" may be a key attribute named
 // user.id: Get returns nil for it rather than guess. One-step names and
@@ -179,7 +179,7 @@ func (it *Item) path(s string) (attrPath, error) {
 		return nil, err
 	}
 	if !known && p.nested() {
-		return nil, fmt.Errorf("%w: the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyFields (or Describe) first, or quote a literal name with dynamap.Name",
+		return nil, fmt.Errorf("%w: the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyNames (or Describe) first, or quote a literal name with dynamap.Name",
 			ErrSchema, it.table.name, s)
 	}
 	return p, nil
@@ -1160,11 +1160,4 @@ func nextVersion(name string, cur types.AttributeValue) (types.AttributeValue, e
 	}
 	v := new(big.Int).Add(r.Num(), big.NewInt(1))
 	return numAV(v.String()), nil
-}
-
-// knownSchema returns the table's schema if it is known, without I/O.
-func (t *Table) knownSchema() *tableSchema {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.schema
 }

@@ -12,7 +12,7 @@ import (
 func ExampleItem_NeedsSave() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	key := dynamap.Key{"username": "johndoe", "date_joined": 1366056668}
 	if err := users.PutItem(ctx, map[string]any{"username": "johndoe", "date_joined": 1366056668, "age": 42}); err != nil {
@@ -44,7 +44,7 @@ func ExampleItem_NeedsSave() {
 func ExampleItem_PartialSave() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	key := dynamap.Key{"username": "johndoe", "date_joined": 1366056668}
 	if err := users.PutItem(ctx, map[string]any{
@@ -100,7 +100,7 @@ func ExampleItem_PartialSave() {
 func ExampleTable_PutItem() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	// A map, a struct (dynamodbav tags) or an *Item.
 	err := users.PutItem(ctx, map[string]any{
@@ -138,7 +138,7 @@ func ExampleTable_PutItem() {
 func ExampleTable_UpdateItem() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	key := dynamap.Key{"username": "jane", "date_joined": 1366056700}
 	if err := users.PutItem(ctx, map[string]any{
@@ -178,7 +178,7 @@ func ExampleTable_UpdateItem() {
 func ExampleItem_Decode() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 
 	if err := users.PutItem(ctx, map[string]any{"username": "johndoe", "date_joined": 1366056668, "age": 42}); err != nil {
 		log.Fatal(err)

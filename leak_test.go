@@ -249,7 +249,7 @@ func TestCancelStopsEveryOperation(t *testing.T) {
 			_, err := pt.Scan(nil, Parallel(4), PageSize(5)).Count(ctx)
 			return err
 		}},
-		{"Table.Count", false, func(ctx context.Context) error { _, err := pt.Count(ctx); return err }},
+		{"Table.EstimatedItemCount", false, func(ctx context.Context) error { _, err := pt.EstimatedItemCount(ctx); return err }},
 		{"BatchWrite.Close(Concurrency(4))", false, func(ctx context.Context) error {
 			// 100 puts are four requests: three sent while buffering, the
 			// last by Close, which then waits for all four.

@@ -32,7 +32,7 @@ import (
 //   - An Item resolves a multi-step path (one with a "." or "[n]" step)
 //     only once its table's key names are known without I/O: the table was
 //     created by CreateTable, described (by any request, Describe or
-//     KeyFields), or declared with both WithSchema and WithIndexes. Before
+//     KeyNames), or declared with both WithSchema and WithIndexes. Before
 //     that, "user.id" may be the key attribute user.id or the key id of a
 //     map user, so Item.Set and Item.Remove refuse it with an error
 //     wrapping ErrSchema, and Item.Get and Item.Has find nothing there.

@@ -85,7 +85,7 @@ func TestMisappliedOptionDoesNotCompile(t *testing.T) {
 		`it.Delete(ctx, dynamap.Expected(nil))`,
 		`it.Save(ctx, dynamap.Overwrite())`,
 		`t.TxGet(nil, dynamap.Attributes("a"))`,
-		`t.BatchGet(nil, dynamap.Consistent(), dynamap.Attributes("a"), dynamap.MaxRetries(1))`,
+		`t.BatchGet(nil, dynamap.Consistent(), dynamap.Attributes("a"), dynamap.MaxResends(1))`,
 		`t.BatchWrite(dynamap.OnProgress(nil), dynamap.Concurrency(2))`,
 		`dynamap.NewTable(c, "t", dynamap.WithVersion("v"), dynamap.WithThroughput(1, 1))`,
 		`t.Update(ctx, dynamap.WithGlobalThroughput("i", 1, 1), dynamap.WithOnDemand())`,

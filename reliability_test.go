@@ -240,7 +240,7 @@ func runThroughFaults(t *testing.T, cfg faultproxy.Config, maxRetries int) *outc
 				name := fmt.Sprintf("%s_c%d", testTableName(t), i)
 				nt, err := CreateTable(ctx, pc, name, reliabSchema)
 				if res.ok(t, "CreateTable", err) {
-					t.Cleanup(func() { _ = NewTable(direct, name).Delete(context.Background()) })
+					t.Cleanup(func() { _ = NewTable(direct, name).DeleteTable(context.Background()) })
 					if res.ok(t, "WaitActive", nt.WaitActive(ctx)) {
 						d, err := NewTable(direct, name).Describe(ctx)
 						require.NoError(t, err)
@@ -255,8 +255,8 @@ func runThroughFaults(t *testing.T, cfg faultproxy.Config, maxRetries int) *outc
 			}
 			for range rounds {
 				fresh := NewTable(pc, tb.Name()) // no schema: Describe first
-				kf, err := fresh.KeyFields(ctx)
-				if res.ok(t, "KeyFields", err) {
+				kf, err := fresh.KeyNames(ctx)
+				if res.ok(t, "KeyNames", err) {
 					assert.Equal(t, []string{"pk", "n"}, kf)
 				}
 				d, err := fresh.Describe(ctx)
@@ -437,7 +437,7 @@ func runThroughFaults(t *testing.T, cfg faultproxy.Config, maxRetries int) *outc
 					keys = append(keys, Key{"pk": it["pk"], "n": it["n"]})
 					want[keyOf(it)] = true
 				}
-				collect("BatchGet.All", pt.BatchGet(keys, MaxRetries(30), Backoff(time.Millisecond, 5*time.Millisecond)), want)
+				collect("BatchGet.All", pt.BatchGet(keys, MaxResends(30), Backoff(time.Millisecond, 5*time.Millisecond)), want)
 			}
 		})
 		t.Run("Transactions", func(t *testing.T) {

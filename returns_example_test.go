@@ -12,7 +12,7 @@ import (
 func ExampleResultSet_One() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 	for i, name := range []string{"John", "Johann", "Jon"} {
 		err := users.PutItem(ctx, map[string]any{"username": "johndoe", "date_joined": 1366056668 + i, "first_name": name})
 		if err != nil {
@@ -56,7 +56,7 @@ func ExampleResultSet_One() {
 func ExampleConditionFailedError() {
 	ctx := context.Background()
 	users := createUsers(ctx, localConn())
-	defer users.Delete(ctx)
+	defer users.DeleteTable(ctx)
 	key := dynamap.Key{"username": "jane", "date_joined": 1366056700}
 	err := users.PutItem(ctx, map[string]any{"username": "jane", "date_joined": 1366056700, "first_name": "Jane", "balance": 10})
 	if err != nil {

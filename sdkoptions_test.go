@@ -45,7 +45,7 @@ func TestSDKOptionsReachEveryRequest(t *testing.T) {
 	ctx := context.Background()
 	c := testConn(t)
 	tbl := testTable(t, c, []KeyField{HashKey("id")})
-	_, err := tbl.KeyFields(ctx) // the schema, learnt before recording
+	_, err := tbl.KeyNames(ctx) // the schema, learnt before recording
 	require.NoError(t, err)
 	var r opRecorder
 	sdk := SDKOptions(r.option)

@@ -160,7 +160,7 @@ func TestTableRoundTripThroughDescribe(t *testing.T) {
 	keys, err := opened.Schema(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, schema, keys)
-	names, err := opened.KeyFields(ctx)
+	names, err := opened.KeyNames(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"username", "date_joined"}, names)
 
@@ -190,7 +190,7 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-func TestKeyFieldsDescribesOnceUnderConcurrency(t *testing.T) {
+func TestKeyNamesDescribesOnceUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var rc requestCounter
@@ -205,7 +205,7 @@ func TestKeyFieldsDescribesOnceUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			names, err := tbl.KeyFields(ctx)
+			names, err := tbl.KeyNames(ctx)
 			if err == nil && !slices.Equal(names, []string{"id"}) {
 				err = errors.New("wrong key fields")
 			}
@@ -219,7 +219,7 @@ func TestKeyFieldsDescribesOnceUnderConcurrency(t *testing.T) {
 	}
 	assert.Equal(t, 1, rc.count("DescribeTable")-before, "50 concurrent first uses, one DescribeTable")
 
-	_, err := tbl.KeyFields(ctx)
+	_, err := tbl.KeyNames(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rc.count("DescribeTable")-before, "cached afterwards")
 
@@ -228,7 +228,7 @@ func TestKeyFieldsDescribesOnceUnderConcurrency(t *testing.T) {
 	total := rc.total()
 	withSchema := NewTable(c, created.Name(), WithSchema(HashKey("id", N)))
 	for range 3 {
-		_, err = withSchema.KeyFields(ctx)
+		_, err = withSchema.KeyNames(ctx)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 2, rc.count("DescribeTable")-before, "WithSchema is verified with one DescribeTable")
@@ -250,7 +250,7 @@ func TestTableLifecycle(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := tbl.Delete(ctx); err != nil && !errors.Is(err, ErrTableNotFound) {
+		if err := tbl.DeleteTable(ctx); err != nil && !errors.Is(err, ErrTableNotFound) {
 			t.Errorf("deleting table %s: %v", name, err)
 		}
 	})
@@ -334,14 +334,14 @@ func TestTableLifecycle(t *testing.T) {
 		}})
 		require.NoError(t, err)
 	}
-	n, err := tbl.Count(ctx)
+	n, err := tbl.EstimatedItemCount(ctx)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, n, int64(0))
 	exact, err := tbl.Scan(nil, Consistent()).Count(ctx)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, exact)
 
-	require.NoError(t, tbl.Delete(ctx))
+	require.NoError(t, tbl.DeleteTable(ctx))
 	require.NoError(t, tbl.WaitDeleted(ctx))
 	_, err = tbl.Describe(ctx)
 	assert.ErrorIs(t, err, ErrTableNotFound)
@@ -356,7 +356,7 @@ func TestUnknownTableSchemaIsErrSchema(t *testing.T) {
 	t.Parallel()
 	c := testConn(t)
 	tbl := NewTable(c, "no_such_table_"+testTableName(t))
-	_, err := tbl.KeyFields(context.Background())
+	_, err := tbl.KeyNames(context.Background())
 	assert.ErrorIs(t, err, ErrSchema)
 	assert.ErrorIs(t, err, ErrTableNotFound)
 }

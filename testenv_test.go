@@ -104,7 +104,7 @@ func testTable(t testing.TB, c *conn.Conn, schema []KeyField, opts ...TableOptio
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := tbl.Delete(ctx); err != nil {
+		if err := tbl.DeleteTable(ctx); err != nil {
 			t.Errorf("deleting table %s: %v", tbl.Name(), err)
 		}
 	})

@@ -113,7 +113,8 @@ type Options struct {
 	// the SDK's standard retryer (MaxAttempts = MaxRetries+1). Default (0):
 	// DYNAMODB_MAX_RETRIES, else the SDK's default (AWS_MAX_ATTEMPTS or the
 	// profile's max_attempts, else 3 attempts, i.e. 2 retries). A negative
-	// value disables retries (a single attempt).
+	// value disables retries (a single attempt). How often a batch re-sends
+	// what DynamoDB left unprocessed is dynamap.MaxResends, not this.
 	MaxRetries int
 
 	// RetryMaxBackoff caps the delay between retries. Default (0): the SDK's

@@ -46,7 +46,7 @@ func run() error {
 		return err
 	}
 	defer func() {
-		if err := players.Delete(context.Background()); err != nil {
+		if err := players.DeleteTable(context.Background()); err != nil {
 			log.Print(err)
 		}
 	}()

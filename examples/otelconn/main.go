@@ -64,7 +64,7 @@ func run() error {
 	}
 	_, err = dynamap.NewTable(c, "otel_missing").Describe(ctx)
 	fmt.Println("describing a missing table fails:", errors.Is(err, dynamap.ErrTableNotFound))
-	if err := notes.Delete(ctx); err != nil {
+	if err := notes.DeleteTable(ctx); err != nil {
 		return err
 	}
 

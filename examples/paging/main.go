@@ -62,7 +62,7 @@ func run() error {
 		return err
 	}
 	defer func() {
-		if err := events.Delete(context.Background()); err != nil {
+		if err := events.DeleteTable(context.Background()); err != nil {
 			log.Print(err)
 		}
 	}()

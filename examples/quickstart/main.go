@@ -80,14 +80,14 @@ func run(onAWS bool) error {
 		return err
 	}
 	defer func() {
-		if err := users.Delete(context.WithoutCancel(ctx)); err != nil {
+		if err := users.DeleteTable(context.WithoutCancel(ctx)); err != nil {
 			log.Print(err)
 		}
 	}()
 	if err := users.WaitActive(ctx); err != nil {
 		return err
 	}
-	keys, err := users.KeyFields(ctx)
+	keys, err := users.KeyNames(ctx)
 	if err != nil {
 		return err
 	}

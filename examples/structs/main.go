@@ -65,7 +65,7 @@ func run() error {
 		return err
 	}
 	defer func() {
-		if err := products.Delete(context.Background()); err != nil {
+		if err := products.DeleteTable(context.Background()); err != nil {
 			log.Print(err)
 		}
 	}()

@@ -132,7 +132,7 @@ func createTable(ctx context.Context, c *conn.Conn, name string) (*dynamap.Table
 }
 
 func drop(t *dynamap.Table) {
-	if err := t.Delete(context.Background()); err != nil {
+	if err := t.DeleteTable(context.Background()); err != nil {
 		log.Print(err)
 	}
 }
