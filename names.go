@@ -1,6 +1,8 @@
 package dynamap
 
 import (
+	"github.com/dynamap/dynamap/internal/codec"
+
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -375,5 +377,5 @@ func kindOrAbsent(v types.AttributeValue, had bool) string {
 	if !had {
 		return "an absent attribute"
 	}
-	return avKind(v)
+	return codec.Kind(v)
 }
