@@ -18,12 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Package codec is dynamap's one codec: it encodes Go values to DynamoDB
-// attribute values and decodes them back, checks numbers, compares, clones
-// and sizes attribute values and makes canonical key text. The dynamap
-// package holds the public surface over it (Number, the set types and
-// ValueError are aliases of the types here).
-//
 // This file is dynamap's one codec: every Go value (a map value, an
 // Item.Set argument, a struct field, an element nested in any of them) is
 // encoded by encodeValue, and every struct, map or slice is decoded by
@@ -34,7 +28,8 @@ import (
 // string, or Unix seconds with unixtime), and differ where attributevalue
 // stores something other than the value or something DynamoDB refuses:
 //
-//   - StringSet, NumberSet, BinarySet and map[T]struct{} are sets (SS, NS,
+//   - dynamap's StringSet, NumberSet, BinarySet (see Types) and
+//     map[T]struct{} are sets (SS, NS,
 //     BS) wherever they appear, and load back from SS, NS and BS (and from
 //     L, as older versions stored struct fields);
 //   - numbers are checked as DynamoDB checks them (38 significant digits,
@@ -55,10 +50,6 @@ import (
 
 var (
 	timeType        = reflect.TypeFor[time.Time]()
-	numberType      = reflect.TypeFor[Number]()
-	stringSetType   = reflect.TypeFor[StringSet]()
-	numberSetType   = reflect.TypeFor[NumberSet]()
-	binarySetType   = reflect.TypeFor[BinarySet]()
 	bigIntType      = reflect.TypeFor[big.Int]()
 	bigFloatType    = reflect.TypeFor[big.Float]()
 	bigRatType      = reflect.TypeFor[big.Rat]()
@@ -1187,14 +1178,14 @@ func decodeNumber(s string, v reflect.Value) error {
 		v.SetString(s)
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		i, err := Number(s).Int64()
+		i, err := NumberInt64(s)
 		if err != nil || v.OverflowInt(i) {
 			return &ValueError{Reason: fmt.Sprintf("number %s does not fit %s", s, t)}
 		}
 		v.SetInt(i)
 		return nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		u, err := Number(s).Uint64()
+		u, err := NumberUint64(s)
 		if err != nil || v.OverflowUint(u) {
 			return &ValueError{Reason: fmt.Sprintf("number %s does not fit %s", s, t)}
 		}

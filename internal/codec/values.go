@@ -12,25 +12,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Number is a DynamoDB number held as its exact decimal text, so nothing
-// loses precision on the way in or out (DynamoDB keeps 38 significant digits,
-// more than float64 or int64 can). Numbers load from DynamoDB as Number; any
-// Go integer or float can be stored and compares equal to the Number it
-// loads as (42 == Number("42") == Number("42.0")).
-type Number string
-
-// NumberOf converts a Go integer, float, Number, json.Number, *big.Int,
-// *big.Float, *big.Rat or decimal string to a Number. It fails with a
-// *ValueError (ErrInvalidValue) for NaN, infinities, non-numeric text and
-// numbers DynamoDB cannot store: more than 38 significant digits, or a
-// magnitude outside 1E-130 to 9.9999999999999999999999999999999999999E+125
-// (zero is fine).
-func NumberOf(v any) (Number, error) {
+// NumberText converts a Go integer, float, number text type (dynamap.Number,
+// json.Number, ...), *big.Int, *big.Float, *big.Rat or decimal string to
+// checked DynamoDB number text (see CheckNumber); anything else is a
+// *ValueError.
+func NumberText(v any) (string, error) {
 	if s, ok := v.(string); ok {
 		if err := CheckNumber(s); err != nil {
 			return "", err
 		}
-		return Number(s), nil
+		return s, nil
 	}
 	av, err := Marshal(v)
 	if err != nil {
@@ -40,87 +31,68 @@ func NumberOf(v any) (Number, error) {
 	if !ok {
 		return "", &ValueError{Reason: fmt.Sprintf("%T is not a number", v)}
 	}
-	return Number(n.Value), nil
+	return n.Value, nil
 }
 
-// String returns the decimal text.
-func (n Number) String() string { return string(n) }
-
-// Int64 returns n as an int64; it fails when n is not an integer or does not
-// fit.
-func (n Number) Int64() (int64, error) {
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+// NumberInt64 returns number text n as an int64; it fails when n is not an
+// integer or does not fit.
+func NumberInt64(n string) (int64, error) {
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
 		return i, nil
 	}
-	r, ok := ParseDecimal(string(n))
+	r, ok := ParseDecimal(n)
 	if !ok || !r.IsInt() || !r.Num().IsInt64() {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not an int64", n)}
 	}
 	return r.Num().Int64(), nil
 }
 
-// Uint64 returns n as a uint64; it fails when n is not a non-negative integer
-// that fits.
-func (n Number) Uint64() (uint64, error) {
-	if i, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+// NumberUint64 returns number text n as a uint64; it fails when n is not a
+// non-negative integer that fits.
+func NumberUint64(n string) (uint64, error) {
+	if i, err := strconv.ParseUint(n, 10, 64); err == nil {
 		return i, nil
 	}
-	r, ok := ParseDecimal(string(n))
+	r, ok := ParseDecimal(n)
 	if !ok || !r.IsInt() || !r.Num().IsUint64() {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not a uint64", n)}
 	}
 	return r.Num().Uint64(), nil
 }
 
-// Float64 returns the float64 nearest to n.
-func (n Number) Float64() (float64, error) {
-	f, err := strconv.ParseFloat(string(n), 64)
+// NumberFloat64 returns the float64 nearest to number text n.
+func NumberFloat64(n string) (float64, error) {
+	f, err := strconv.ParseFloat(n, 64)
 	if err != nil {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not a float64", n), Err: err}
 	}
 	return f, nil
 }
 
-// Rat returns n as an exact rational number.
-func (n Number) Rat() (*big.Rat, error) {
-	r, ok := ParseDecimal(string(n))
+// NumberRat returns number text n as an exact rational number.
+func NumberRat(n string) (*big.Rat, error) {
+	r, ok := ParseDecimal(n)
 	if !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", string(n))}
+		return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", n)}
 	}
 	return r, nil
 }
 
-// Equal reports whether n and m are the same number ("42" equals "42.0" and
-// "4.2e1"). Text that is not a number equals only the same text.
-func (n Number) Equal(m Number) bool {
+// NumberEqual reports whether number texts n and m are the same number
+// ("42" equals "42.0" and "4.2e1"). Text that is not a number equals only
+// the same text.
+func NumberEqual(n, m string) bool {
 	if n == m {
 		return true
 	}
-	a, ok1 := ParseDecimal(string(n))
-	b, ok2 := ParseDecimal(string(m))
+	a, ok1 := ParseDecimal(n)
+	b, ok2 := ParseDecimal(m)
 	return ok1 && ok2 && a.Cmp(b) == 0
 }
 
-// MarshalDynamoDBAttributeValue stores n as a DynamoDB number, so Number works
-// as a struct field with attributevalue too. Text DynamoDB would refuse (see
-// NumberOf) is a *ValueError.
-func (n Number) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return numberAV(string(n), false)
-}
-
-// UnmarshalDynamoDBAttributeValue loads a DynamoDB number into n; NULL loads
-// as "".
-func (n *Number) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberN:
-		*n = Number(v.Value)
-	case *types.AttributeValueMemberNULL:
-		*n = ""
-	default:
-		return &ValueError{Reason: fmt.Sprintf("cannot load %s into Number", Kind(av))}
-	}
-	return nil
-}
+// NumberAV makes an N of number text s, checked (a *ValueError for text
+// DynamoDB refuses, see CheckNumber).
+func NumberAV(s string) (types.AttributeValue, error) { return numberAV(s, false) }
 
 // CheckNumber reports, as a *ValueError, number text DynamoDB refuses: text
 // that is not a decimal number, more than 38 significant digits, or a
@@ -262,60 +234,11 @@ func ParseDecimal(s string) (*big.Rat, bool) {
 // accepts (about ±130 once normalised), small enough to parse cheaply.
 const maxExponent = 1000
 
-// StringSet is a DynamoDB string set (SS). Order is not significant. It is
-// stored as a set wherever it appears (an attribute, a struct field, an
-// element of a list or map); a nil StringSet is stored as NULL, and an empty
-// one or one holding a member twice is refused (*ValueError), as DynamoDB
-// refuses them.
-type StringSet []string
-
-// NumberSet is a DynamoDB number set (NS). Order is not significant; members
-// are compared by value, so NumberSet{"1", "1.0"} holds one member twice and
-// is refused. Storage rules as StringSet.
-type NumberSet []Number
-
-// BinarySet is a DynamoDB binary set (BS). Order is not significant; members
-// are copied when stored. Storage rules as StringSet.
-type BinarySet [][]byte
-
-// MarshalDynamoDBAttributeValue stores s as an SS (NULL when nil), so that
-// StringSet is a set with attributevalue too.
-func (s StringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return Marshal(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads an SS (or an L of strings, as
-// older versions stored struct fields) into s; NULL loads as nil.
-func (s *StringSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "SS", s)
-}
-
-// MarshalDynamoDBAttributeValue stores s as an NS (NULL when nil).
-func (s NumberSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return Marshal(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads an NS (or an L of numbers) into s;
-// NULL loads as nil.
-func (s *NumberSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "NS", s)
-}
-
-// MarshalDynamoDBAttributeValue stores s as a BS (NULL when nil), copying
-// its members.
-func (s BinarySet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return Marshal(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads a BS (or an L of binaries) into s,
-// copying its members; NULL loads as nil.
-func (s *BinarySet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "BS", s)
-}
-
-// unmarshalSet loads a set of kind (or a list of its member kind, or NULL)
-// into out, a *StringSet, *NumberSet or *BinarySet.
-func unmarshalSet(av types.AttributeValue, kind string, out any) error {
+// UnmarshalSet loads a set of kind "SS", "NS" or "BS" (or a list of its
+// member kind, or NULL as nil) into out, a pointer to a slice of strings,
+// string-kinded numbers or byte slices (*dynamap.StringSet, *NumberSet or
+// *BinarySet); binaries are copied.
+func UnmarshalSet(av types.AttributeValue, kind string, out any) error {
 	var members []types.AttributeValue
 	switch x := av.(type) {
 	case *types.AttributeValueMemberNULL:
@@ -363,8 +286,6 @@ func Marshal(v any) (types.AttributeValue, error) {
 		return CloneCheck(x)
 	case string:
 		return &types.AttributeValueMemberS{Value: x}, nil
-	case Number:
-		return numberAV(string(x), false)
 	case []byte:
 		if x == nil {
 			return nullAV(), nil
@@ -466,7 +387,7 @@ func Unmarshal(av types.AttributeValue) any {
 	case *types.AttributeValueMemberS:
 		return x.Value
 	case *types.AttributeValueMemberN:
-		return Number(x.Value)
+		return pub.makeNumber(x.Value)
 	case *types.AttributeValueMemberB:
 		return bytes.Clone(nonNil(x.Value))
 	case *types.AttributeValueMemberBOOL:
@@ -486,19 +407,15 @@ func Unmarshal(av types.AttributeValue) any {
 		}
 		return m
 	case *types.AttributeValueMemberSS:
-		return StringSet(slices.Clone(x.Value))
+		return pub.makeStringSet(x.Value)
 	case *types.AttributeValueMemberNS:
-		ns := make(NumberSet, len(x.Value))
-		for i, s := range x.Value {
-			ns[i] = Number(s)
-		}
-		return ns
+		return pub.makeNumberSet(x.Value)
 	case *types.AttributeValueMemberBS:
-		bs := make(BinarySet, len(x.Value))
+		bs := make([][]byte, len(x.Value))
 		for i, b := range x.Value {
 			bs[i] = bytes.Clone(nonNil(b))
 		}
-		return bs
+		return pub.makeBinarySet(bs)
 	}
 	return nil
 }
@@ -539,7 +456,7 @@ func Equal(a, b types.AttributeValue) bool {
 		return ok && x.Value == y.Value
 	case *types.AttributeValueMemberN:
 		y, ok := b.(*types.AttributeValueMemberN)
-		return ok && Number(x.Value).Equal(Number(y.Value))
+		return ok && NumberEqual(x.Value, y.Value)
 	case *types.AttributeValueMemberB:
 		y, ok := b.(*types.AttributeValueMemberB)
 		return ok && bytes.Equal(x.Value, y.Value)
