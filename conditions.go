@@ -1,14 +1,14 @@
 package dynamap
 
 import (
-	"github.com/dynamap/dynamap/internal/codec"
-
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Condition is a condition on one item: a Query or Scan filter (Where), or

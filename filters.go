@@ -1,8 +1,6 @@
 package dynamap
 
 import (
-	"github.com/dynamap/dynamap/internal/codec"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Filter is a set of conditions keyed "<attribute>__<op>", boto-style:

@@ -1,8 +1,6 @@
 package dynamap
 
 import (
-	"github.com/dynamap/dynamap/internal/codec"
-
 	"context"
 	"fmt"
 	"maps"
@@ -14,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Item is one DynamoDB item of a Table: its attribute values and a copy of

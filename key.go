@@ -1,8 +1,6 @@
 package dynamap
 
 import (
-	"github.com/dynamap/dynamap/internal/codec"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Key is a primary key: the hash key value and, for tables with a range key,

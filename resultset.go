@@ -1,8 +1,6 @@
 package dynamap
 
 import (
-	"github.com/dynamap/dynamap/internal/codec"
-
 	"context"
 	"fmt"
 	"iter"
@@ -10,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // ResultSet is the lazy result of Query, Scan or BatchGet. Building one does
