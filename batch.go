@@ -10,7 +10,6 @@ import (
 	"net"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // DynamoDB's batch limits.
@@ -771,93 +772,16 @@ func (b *BatchTable) wait(ctx context.Context, sends []sending, err error) error
 }
 
 // keyString is a canonical text of a validated key: equal keys (numbers
-// compared as decimals) give equal strings.
+// compared as decimals) give equal strings (see codec.AppendKey).
 func keyString(fields []KeyField, item map[string]types.AttributeValue) string {
 	var buf [64]byte
 	b := buf[:0]
 	for _, f := range fields {
-		var kind byte
-		var v string
-		switch x := item[f.Name].(type) {
-		case *types.AttributeValueMemberS:
-			kind, v = 'S', x.Value
-		case *types.AttributeValueMemberN:
-			kind, v = 'N', canonicalNumber(x.Value)
-		case *types.AttributeValueMemberB:
-			kind, v = 'B', string(x.Value)
-		}
-		b = strconv.AppendInt(b, int64(len(v)), 10)
-		b = append(b, ':', kind)
-		b = append(b, v...)
+		b = codec.AppendKey(b, item[f.Name])
 	}
 	return string(b)
 }
 
-// itemSize estimates an item's size the way DynamoDB counts it: attribute
-// names plus values (UTF-8 bytes of strings, raw bytes of binaries, about one
-// byte per two significant digits of numbers, and a few bytes of overhead
-// per list or map element).
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range item {
-		n += len(k) + avSize(v)
-	}
-	return n
-}
-
-func avSize(av types.AttributeValue) int {
-	switch x := av.(type) {
-	case *types.AttributeValueMemberS:
-		return len(x.Value)
-	case *types.AttributeValueMemberN:
-		return numberSize(x.Value)
-	case *types.AttributeValueMemberB:
-		return len(x.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range x.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range x.Value {
-			n += numberSize(s)
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, s := range x.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range x.Value {
-			n += 1 + avSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range x.Value {
-			n += 1 + len(k) + avSize(e)
-		}
-		return n
-	}
-	return 0
-}
-
-func numberSize(s string) int {
-	digits := 0
-	for _, c := range strings.TrimLeft(s, "-+0.") {
-		if c >= '0' && c <= '9' {
-			digits++
-		}
-		if c == 'e' || c == 'E' {
-			break
-		}
-	}
-	return min((digits+1)/2+1, 21)
-}
+// itemSize estimates an item's size the way DynamoDB counts it (see
+// codec.ItemSize).
+func itemSize(item map[string]types.AttributeValue) int { return codec.ItemSize(item) }

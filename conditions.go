@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Condition is a condition on one item: a Query or Scan filter (Where), or
@@ -411,7 +413,7 @@ func (c sizeCond) condition(isKey func(string) bool) (expression.ConditionBuilde
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
 	}
-	size, n := name.Size(), expression.Value(numAV(fmt.Sprint(c.n)))
+	size, n := name.Size(), expression.Value(codec.N(fmt.Sprint(c.n)))
 	var cb expression.ConditionBuilder
 	switch c.op {
 	case opEq:
@@ -430,7 +432,7 @@ func (c sizeCond) condition(isKey func(string) bool) (expression.ConditionBuilde
 		if c.n > c.hi {
 			return expression.ConditionBuilder{}, false, &FilterError{Key: c.path, Reason: fmt.Sprintf("Size between bounds are reversed: %d is greater than %d (DynamoDB requires lo <= hi)", c.n, c.hi), Err: ErrInvalidFilter}
 		}
-		cb = size.Between(n, expression.Value(numAV(fmt.Sprint(c.hi))))
+		cb = size.Between(n, expression.Value(codec.N(fmt.Sprint(c.hi))))
 	}
 	return cb, true, nil
 }

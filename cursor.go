@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // A cursor is base64url (no padding) of the JSON of cursorJSON: the table and
@@ -260,7 +262,7 @@ const (
 
 // validKeyNumber reports whether s is a number DynamoDB takes (see
 // checkNumber: the one number check of the codec).
-func validKeyNumber(s string) bool { return checkNumber(s) == nil }
+func validKeyNumber(s string) bool { return codec.CheckNumber(s) == nil }
 
 // keyConditionExcludes reports why DynamoDB would refuse key, a Query's
 // resume key, as the starting key of a query with key condition keyCond
@@ -294,7 +296,7 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 			inside = err != nil || !isS || strings.HasPrefix(s.Value, p)
 		case opBetween:
 			lo, hi, err := betweenValues(k, keyCond[k])
-			if err != nil || avKind(lo) != avKind(v) {
+			if err != nil || codec.Kind(lo) != codec.Kind(v) {
 				continue // refused when compiled
 			}
 			cLo, cHi := compareScalars(v, lo), compareScalars(v, hi)
@@ -302,7 +304,7 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 			atEnd = !reverse && cHi == 0 || reverse && cLo == 0
 		default:
 			want, err := scalarValue(k, keyCond[k])
-			if err != nil || avKind(want) != avKind(v) {
+			if err != nil || codec.Kind(want) != codec.Kind(v) {
 				continue // refused when compiled
 			}
 			c := compareScalars(v, want)

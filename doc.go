@@ -54,8 +54,10 @@
 //     WithIndexes). admin.go: CreateTable, Describe, Update, global indexes,
 //     TTL, DeleteTable, WaitActive, WaitDeleted, EstimatedItemCount and
 //     ListTables. fields.go, indexes.go: key fields and secondary indexes.
-//   - codec.go, values.go: the one codec between Go values (maps, structs,
-//     Number, sets) and attribute values; it refuses what DynamoDB would.
+//   - internal/codec: the one codec between Go values (maps, structs,
+//     Number, sets) and attribute values, with number checks, equality,
+//     size estimates and key text; it refuses what DynamoDB would. codec.go:
+//     the public surface over it (Number, StringSet, NumberSet, BinarySet).
 //     key.go: keys, and the checks of a whole item (key types, 400 KB).
 //   - names.go: the rule for attribute names and document paths.
 //   - filters.go, conditions.go, exprlimits.go: "attr__op" Filters and the
@@ -73,7 +75,7 @@
 //     fit, what a write returns (OldItem, *ConditionFailedError), errors.
 //
 // One PutItem: Table.PutItem (itemops.go) encodes data with the codec
-// (codec.go, values.go) into a new Item and saves it (item.go).
+// (internal/codec) into a new Item and saves it (item.go).
 // The key schema comes from the Table (table.go: one DescribeTable the first
 // time, none after); the item is checked (key.go) and its condition (by
 // default: no item with that key yet, plus any Expected) is compiled

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Sentinel errors. Match them with errors.Is; every error dynamap returns for a
@@ -48,7 +50,7 @@ var (
 	ErrSchema = errors.New("dynamap: schema error")
 	// ErrInvalidValue is returned for a Go value that cannot be stored in
 	// DynamoDB (a channel, NaN, an empty set, an unsupported item type).
-	ErrInvalidValue = errors.New("dynamap: invalid value")
+	ErrInvalidValue = codec.ErrInvalidValue
 	// ErrInvalidCursor is returned by StartFrom for a cursor that is malformed,
 	// tampered with, or was made for another table or index.
 	ErrInvalidCursor = errors.New("dynamap: invalid cursor")
@@ -127,35 +129,10 @@ func (e *FilterError) Unwrap() error { return e.Err }
 
 // ValueError reports a Go value that cannot be converted to or from a
 // DynamoDB attribute value. It unwraps to ErrInvalidValue and to the cause.
-type ValueError struct {
-	Attribute string // attribute name or path, empty for a whole item
-	Reason    string
-	Err       error // cause, may be nil
-}
-
-// Error implements error.
-func (e *ValueError) Error() string {
-	var b strings.Builder
-	b.WriteString(ErrInvalidValue.Error())
-	if e.Attribute != "" {
-		fmt.Fprintf(&b, " for %q", e.Attribute)
-	}
-	if e.Reason != "" {
-		b.WriteString(": " + oneLine(e.Reason))
-	}
-	if e.Err != nil {
-		b.WriteString(": " + causeText(e.Err))
-	}
-	return b.String()
-}
-
-// Unwrap returns ErrInvalidValue and the cause.
-func (e *ValueError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrInvalidValue, e.Err}
-	}
-	return []error{ErrInvalidValue}
-}
+// Its fields: Attribute, the attribute name or path (empty for a whole
+// item); Reason; Err, the cause (may be nil). Every value dynamap encodes or
+// decodes goes through its codec (internal/codec), which defines the type.
+type ValueError = codec.ValueError
 
 // UnprocessedError lists the requests a batch could not complete once its
 // retry budget ran out. Nothing handed to a batch is dropped: every put, delete
@@ -246,28 +223,15 @@ func (e *opError) Error() string {
 func (e *opError) Unwrap() []error { return []error{e.sentinel, e.err} }
 
 // prefix starts the message of every error dynamap makes, once.
-const prefix = "dynamap: "
+const prefix = codec.Prefix
 
 // causeText is err's message as the cause part of another dynamap message:
 // without its leading prefix, and on one line.
-func causeText(err error) string {
-	return oneLine(strings.TrimPrefix(err.Error(), prefix))
-}
+func causeText(err error) string { return codec.CauseText(err) }
 
 // oneLine joins the non-empty lines of s with "; " (errors.Join, for
 // one, puts each error on a line of its own).
-func oneLine(s string) string {
-	if !strings.Contains(s, "\n") {
-		return s
-	}
-	var lines []string
-	for l := range strings.Lines(s) {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return strings.Join(lines, "; ")
-}
+func oneLine(s string) string { return codec.OneLine(s) }
 
 // errorf is fmt.Errorf for the errors dynamap returns: every error operand
 // is formatted as causeText (without its prefix), and the message starts

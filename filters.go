@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Filter is a set of conditions keyed "<attribute>__<op>", boto-style:
@@ -163,7 +165,7 @@ func freezeOperand(v any) any {
 	if fe, ok := v.(frozenErr); ok { // frozen already
 		return fe
 	}
-	av, err := marshalValue(v)
+	av, err := codec.Marshal(v)
 	if err != nil {
 		return frozenErr{err}
 	}
@@ -173,11 +175,11 @@ func freezeOperand(v any) any {
 // filterValue marshals one filter operand; failures name the filter key.
 func filterValue(key string, v any) (types.AttributeValue, error) {
 	if fe, ok := v.(frozenErr); ok {
-		return nil, prefixAttr(fe.err, key)
+		return nil, codec.PrefixAttr(fe.err, key)
 	}
-	av, err := marshalValue(v)
+	av, err := codec.Marshal(v)
 	if err != nil {
-		return nil, prefixAttr(err, key)
+		return nil, codec.PrefixAttr(err, key)
 	}
 	return av, nil
 }
@@ -193,7 +195,7 @@ func scalarValue(key string, v any) (types.AttributeValue, error) {
 	case *types.AttributeValueMemberS, *types.AttributeValueMemberN, *types.AttributeValueMemberB:
 		return av, nil
 	}
-	return nil, &FilterError{Key: key, Reason: fmt.Sprintf("want a string, number or binary value, got %s", avKind(av)), Err: ErrInvalidFilter}
+	return nil, &FilterError{Key: key, Reason: fmt.Sprintf("want a string, number or binary value, got %s", codec.Kind(av)), Err: ErrInvalidFilter}
 }
 
 // prefixValue returns the string operand of beginswith.
@@ -204,7 +206,7 @@ func prefixValue(key string, v any) (string, error) {
 	}
 	s, ok := av.(*types.AttributeValueMemberS)
 	if !ok {
-		return "", &FilterError{Key: key, Reason: fmt.Sprintf("beginswith wants a string, got %s", avKind(av)), Err: ErrInvalidFilter}
+		return "", &FilterError{Key: key, Reason: fmt.Sprintf("beginswith wants a string, got %s", codec.Kind(av)), Err: ErrInvalidFilter}
 	}
 	return s.Value, nil
 }
@@ -247,8 +249,8 @@ func betweenValues(key string, v any) (lo, hi types.AttributeValue, err error) {
 	if hi, err = scalarValue(key, l[1]); err != nil {
 		return nil, nil, err
 	}
-	if avKind(lo) != avKind(hi) {
-		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds have different types (%s, %s)", avKind(lo), avKind(hi)), Err: ErrInvalidFilter}
+	if codec.Kind(lo) != codec.Kind(hi) {
+		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds have different types (%s, %s)", codec.Kind(lo), codec.Kind(hi)), Err: ErrInvalidFilter}
 	}
 	if compareScalars(lo, hi) > 0 {
 		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between bounds are reversed: %s is greater than %s (DynamoDB requires lo <= hi)", scalarString(lo), scalarString(hi)), Err: ErrInvalidFilter}
@@ -263,8 +265,8 @@ func compareScalars(a, b types.AttributeValue) int {
 	switch x := a.(type) {
 	case *types.AttributeValueMemberN:
 		y := b.(*types.AttributeValueMemberN)
-		rx, okx := parseDecimal(x.Value)
-		ry, oky := parseDecimal(y.Value)
+		rx, okx := codec.ParseDecimal(x.Value)
+		ry, oky := codec.ParseDecimal(y.Value)
 		if !okx || !oky {
 			return 0 // unparsable numbers were refused when marshalled
 		}
@@ -287,7 +289,7 @@ func scalarString(av types.AttributeValue) string {
 	case *types.AttributeValueMemberB:
 		return fmt.Sprintf("%x", x.Value)
 	}
-	return avKind(av)
+	return codec.Kind(av)
 }
 
 // filterCondition compiles one "attr__op": value pair of a filter or write
@@ -452,7 +454,7 @@ func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyCo
 func keyCondition(k, op string, field KeyField, v any) (expression.KeyConditionBuilder, error) {
 	var none expression.KeyConditionBuilder
 	check := func(av types.AttributeValue) error {
-		if kind := avKind(av); kind != string(field.Type) {
+		if kind := codec.Kind(av); kind != string(field.Type) {
 			return &FilterError{Key: k, Reason: fmt.Sprintf("key %q has type %s, got %s", field.Name, field.Type, kind), Err: ErrInvalidFilter}
 		}
 		return nil

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Item is one DynamoDB item of a Table: its attribute values and a copy of
@@ -153,7 +155,7 @@ func (it *Item) Get(path string) any {
 	if !ok {
 		return nil
 	}
-	return unmarshalValue(av)
+	return codec.Unmarshal(av)
 }
 
 // lookup returns the value at path, if there is one.
@@ -267,9 +269,9 @@ func (it *Item) Set(path string, v any) error {
 	if err := it.loadedInPart(path, p); err != nil {
 		return err
 	}
-	av, err := marshalValue(v)
+	av, err := codec.Marshal(v)
 	if err != nil {
-		return prefixAttr(err, path)
+		return codec.PrefixAttr(err, path)
 	}
 	top := av
 	if p.nested() {
@@ -377,7 +379,7 @@ func (it *Item) Len() int { return len(it.data) }
 func (it *Item) Map() map[string]any {
 	m := make(map[string]any, len(it.data))
 	for k, av := range it.data {
-		m[k] = unmarshalValue(av)
+		m[k] = codec.Unmarshal(av)
 	}
 	return m
 }
@@ -400,7 +402,7 @@ func (it *Item) Key() (Key, error) {
 	}
 	k := make(Key, len(kav))
 	for name, av := range kav {
-		k[name] = unmarshalValue(av)
+		k[name] = codec.Unmarshal(av)
 	}
 	return k, nil
 }
@@ -414,7 +416,7 @@ func (it *Item) NeedsSave() bool {
 	if it.orig == nil {
 		return len(it.data) > 0
 	}
-	return len(it.removals) > 0 || len(it.rewrites) > 0 || !equalAVMap(it.data, it.orig)
+	return len(it.removals) > 0 || len(it.rewrites) > 0 || !codec.EqualMap(it.data, it.orig)
 }
 
 // MarkClean makes the item's current values the ones it is considered
@@ -444,7 +446,7 @@ func (it *Item) Loaded() bool { return it.orig != nil }
 // into an interface (any) are those Get returns. Decoded binaries are
 // copies.
 func (it *Item) Decode(v any) error {
-	if err := avDecoder.Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
+	if err := codec.Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode item into %T", v), Err: err}
 	}
 	return nil
@@ -667,7 +669,7 @@ func saveTerms(s *tableSchema, version string, orig, data map[string]types.Attri
 		switch v, ok := data[name]; {
 		case !ok:
 			removed = append(removed, name)
-		case !equalAV(v, orig[name]):
+		case !codec.Equal(v, orig[name]):
 			changed = append(changed, name)
 		default:
 			same = append(same, name)
@@ -723,7 +725,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 		case cfg.overwrite:
 			next, err = nextVersion(t.version, data[t.version])
 		default:
-			next = numAV("1")
+			next = codec.N("1")
 		}
 		if err != nil {
 			return nil, nil, err
@@ -816,7 +818,7 @@ func (t *Table) verifyStored(ctx context.Context, key map[string]types.Attribute
 		switch {
 		case c.want == nil && ok:
 			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q was added by another writer", t.name, c.what()))
-		case c.want != nil && (!ok || !equalAV(got, c.want)):
+		case c.want != nil && (!ok || !codec.Equal(got, c.want)):
 			return nil, t.conditionFailed(out.Item, fmt.Sprintf("table %q: attribute %q no longer holds its loaded value", t.name, c.what()))
 		}
 	}
@@ -881,7 +883,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	}
 	if it.orig != nil {
 		for _, f := range s.keys {
-			if !equalAV(it.orig[f.Name], it.data[f.Name]) {
+			if !codec.Equal(it.orig[f.Name], it.data[f.Name]) {
 				return &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be changed by PartialSave (Save the item under its new key and Delete the old one)"}
 			}
 		}
@@ -894,7 +896,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if isKey(name) || name == t.version {
 			continue
 		}
-		if old, had := it.orig[name]; !had || !equalAV(old, av) || slices.Contains(it.rewrites, name) {
+		if old, had := it.orig[name]; !had || !codec.Equal(old, av) || slices.Contains(it.rewrites, name) {
 			if err := t.checkAttr(s, name, av); err != nil {
 				return err // an index key of the wrong type, too deep a value...: before any request
 			}
@@ -1148,16 +1150,16 @@ func versionCondition(name string, loaded types.AttributeValue) expression.Condi
 // integer number is a *ValueError.
 func nextVersion(name string, cur types.AttributeValue) (types.AttributeValue, error) {
 	if cur == nil {
-		return numAV("1"), nil
+		return codec.N("1"), nil
 	}
 	n, ok := cur.(*types.AttributeValueMemberN)
 	if !ok {
-		return nil, &ValueError{Attribute: name, Reason: fmt.Sprintf("version attribute holds %s, not a number", avKind(cur))}
+		return nil, &ValueError{Attribute: name, Reason: fmt.Sprintf("version attribute holds %s, not a number", codec.Kind(cur))}
 	}
-	r, ok := parseDecimal(n.Value)
+	r, ok := codec.ParseDecimal(n.Value)
 	if !ok || !r.IsInt() {
 		return nil, &ValueError{Attribute: name, Reason: fmt.Sprintf("version %s is not an integer", n.Value)}
 	}
 	v := new(big.Int).Add(r.Num(), big.NewInt(1))
-	return numAV(v.String()), nil
+	return codec.N(v.String()), nil
 }

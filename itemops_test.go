@@ -366,11 +366,11 @@ func TestIncrementConcurrent(t *testing.T) {
 
 	n, err := tbl.Increment(ctx, Key{"id": "counter"}, "hits", -0.5)
 	require.NoError(t, err)
-	assert.True(t, n.Equal(Number(fmt.Sprint(workers*each)+".0").sub("0.5")))
+	assert.True(t, n.Equal(numberSub(Number(fmt.Sprint(workers*each)+".0"), "0.5")))
 }
 
-// sub is test arithmetic on Numbers.
-func (n Number) sub(m Number) Number {
+// numberSub is test arithmetic on Numbers: n - m.
+func numberSub(n, m Number) Number {
 	a, _ := n.Rat()
 	b, _ := m.Rat()
 	return Number(a.Sub(a, b).FloatString(10))

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Key is a primary key: the hash key value and, for tables with a range key,
@@ -43,7 +45,7 @@ func cloneKeys(keys []Key) []Key {
 			case []byte:
 				v = bytes.Clone(x)
 			case types.AttributeValue:
-				v = cloneAV(x)
+				v = codec.Clone(x)
 			default:
 				if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 && !rv.IsNil() {
 					cp := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
@@ -67,7 +69,7 @@ func (t *Table) keyFromValues(fields []KeyField, values map[string]any) (map[str
 		if !ok || v == nil {
 			return nil, &KeyError{Table: t.name, Attribute: f.Name, Missing: true}
 		}
-		av, err := marshalValue(v)
+		av, err := codec.Marshal(v)
 		if err != nil {
 			return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: causeText(err)}
 		}
@@ -131,7 +133,7 @@ func (t *Table) checkKeyValue(f KeyField, av types.AttributeValue, index string)
 		}
 		return &KeyError{Table: t.name, Attribute: f.Name, Reason: reason}
 	}
-	if kind := avKind(av); kind != string(f.Type) {
+	if kind := codec.Kind(av); kind != string(f.Type) {
 		return bad(fmt.Sprintf("want type %s, got %s", f.Type, kind))
 	}
 	n := 0
@@ -186,7 +188,7 @@ func (t *Table) checkAttr(s *tableSchema, name string, av types.AttributeValue) 
 		}
 	}
 	if err := checkNested(av, 0); err != nil {
-		return prefixAttr(err, name)
+		return codec.PrefixAttr(err, name)
 	}
 	return nil
 }
@@ -220,7 +222,7 @@ func checkNested(av types.AttributeValue, depth int) error {
 				return &ValueError{Reason: "a map holds an empty attribute name"}
 			}
 			if err := checkNested(e, depth); err != nil {
-				return prefixAttr(err, k)
+				return codec.PrefixAttr(err, k)
 			}
 		}
 	case *types.AttributeValueMemberL:
@@ -229,7 +231,7 @@ func checkNested(av types.AttributeValue, depth int) error {
 		}
 		for i, e := range x.Value {
 			if err := checkNested(e, depth); err != nil {
-				return prefixAttr(err, strconv.Itoa(i))
+				return codec.PrefixAttr(err, strconv.Itoa(i))
 			}
 		}
 	}
@@ -305,7 +307,7 @@ func (t *Table) freezeKey(key Key) (Key, error) {
 			out[name] = nil
 			continue
 		}
-		av, err := marshalValue(v)
+		av, err := codec.Marshal(v)
 		if err != nil {
 			return nil, &KeyError{Table: t.name, Attribute: name, Reason: causeText(err)}
 		}
@@ -318,17 +320,17 @@ func (t *Table) freezeKey(key Key) (Key, error) {
 // shares: data may be a map[string]any, a Key, a map[string]types.AttributeValue
 // (copied and checked), an *Item (its values), or a struct or pointer to one
 // (dynamodbav tags apply). Every value goes through the one codec
-// (marshalValue), so it stores the same whichever way it came in.
+// (codec.Marshal), so it stores the same whichever way it came in.
 func marshalItem(data any) (map[string]types.AttributeValue, error) {
 	switch x := data.(type) {
 	case nil:
 		return nil, &ValueError{Reason: "nil item"}
 	case map[string]any:
-		return marshalMap(x)
+		return codec.MarshalMap(x)
 	case Key:
-		return marshalMap(x)
+		return codec.MarshalMap(x)
 	case map[string]types.AttributeValue:
-		return cloneCheckAVMap(x)
+		return codec.CloneCheckMap(x)
 	case *Item:
 		if x == nil {
 			return nil, &ValueError{Reason: "nil *Item"}
@@ -344,13 +346,13 @@ func marshalItem(data any) (map[string]types.AttributeValue, error) {
 	default:
 		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: want a map, an *Item or a struct", data)}
 	}
-	av, err := encodeValue(rv, fieldTag{})
+	av, err := codec.EncodeReflect(rv)
 	if err != nil {
 		return nil, err
 	}
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: it is stored as %s, not a map", data, avKind(av))}
+		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: it is stored as %s, not a map", data, codec.Kind(av))}
 	}
 	return m.Value, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Attribute names and document paths follow one rule wherever a string
@@ -375,5 +377,5 @@ func kindOrAbsent(v types.AttributeValue, had bool) string {
 	if !had {
 		return "an absent attribute"
 	}
-	return avKind(v)
+	return codec.Kind(v)
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // ResultSet is the lazy result of Query, Scan or BatchGet. Building one does
@@ -482,20 +484,19 @@ func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	}
 }
 
-// itemDecoder decodes raw items into T with one attributevalue decoder for
-// a whole iteration (UnmarshalMap would make one per item).
+// itemDecoder decodes raw items into T with the codec, reusing one M value
+// for a whole iteration.
 type itemDecoder[T any] struct {
-	dec *decoder
-	m   types.AttributeValueMemberM
+	m types.AttributeValueMemberM
 }
 
 func newItemDecoder[T any]() *itemDecoder[T] {
-	return &itemDecoder[T]{dec: avDecoder}
+	return &itemDecoder[T]{}
 }
 
 func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error {
 	d.m.Value = av
-	err := d.dec.Decode(&d.m, v)
+	err := codec.Decode(&d.m, v)
 	d.m.Value = nil
 	if err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", *v), Err: err}

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // UpdateItemOption is an argument of Table.UpdateItem: an UpdateAction, or
@@ -70,9 +72,9 @@ func updateOpAction(kind updateKind, name string, v any, check func(types.Attrib
 		}
 		op := updateOp{kind: kind, name: name}
 		if kind != updRemove {
-			av, err := marshalValue(v)
+			av, err := codec.Marshal(v)
 			if err != nil {
-				c.err = prefixAttr(err, name)
+				c.err = codec.PrefixAttr(err, name)
 				return
 			}
 			if check != nil {
@@ -107,7 +109,7 @@ func Add(name string, v any) UpdateAction {
 			*types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
 			return ""
 		}
-		return fmt.Sprintf("Add needs a number or a set, got %s", avKind(av))
+		return fmt.Sprintf("Add needs a number or a set, got %s", codec.Kind(av))
 	})
 }
 
@@ -123,7 +125,7 @@ func DeleteFromSet(name string, set any) UpdateAction {
 		case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
 			return ""
 		}
-		return fmt.Sprintf("DeleteFromSet needs a set, got %s", avKind(av))
+		return fmt.Sprintf("DeleteFromSet needs a set, got %s", codec.Kind(av))
 	})
 }
 
@@ -261,7 +263,7 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 		}
 	}
 	if t.version != "" && !touchesVersion {
-		upd = upd.Add(exprName(t.version), expression.Value(numAV("1")))
+		upd = upd.Add(exprName(t.version), expression.Value(codec.N("1")))
 	}
 	var conds []expression.ConditionBuilder
 	if cfg.strict {
@@ -306,7 +308,7 @@ func (t *Table) checkUpdateOp(s *tableSchema, p attrPath, op updateOp) error {
 		return t.checkAttr(s, p.top(), op.av)
 	}
 	if err := checkNested(op.av, len(p)-1); err != nil {
-		return prefixAttr(err, p.String())
+		return codec.PrefixAttr(err, p.String())
 	}
 	return nil
 }
@@ -323,7 +325,7 @@ func (t *Table) checkUpdateOp(s *tableSchema, p attrPath, op updateOp) error {
 func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Number, error) {
 	n, err := NumberOf(by)
 	if err != nil {
-		return "", prefixAttr(err, attr)
+		return "", codec.PrefixAttr(err, attr)
 	}
 	s, err := t.schemaFor(ctx)
 	if err != nil {
@@ -348,7 +350,7 @@ func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Nu
 	}
 	num, ok := v.(*types.AttributeValueMemberN)
 	if !ok {
-		return "", &ValueError{Attribute: attr, Reason: fmt.Sprintf("new value is %s, not a number (the ADD was applied)", avKind(v))}
+		return "", &ValueError{Attribute: attr, Reason: fmt.Sprintf("new value is %s, not a number (the ADD was applied)", codec.Kind(v))}
 	}
 	return Number(num.Value), nil
 }

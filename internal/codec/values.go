@@ -1,4 +1,4 @@
-package dynamap
+package codec
 
 import (
 	"bytes"
@@ -12,27 +12,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Number is a DynamoDB number held as its exact decimal text, so nothing
-// loses precision on the way in or out (DynamoDB keeps 38 significant digits,
-// more than float64 or int64 can). Numbers load from DynamoDB as Number; any
-// Go integer or float can be stored and compares equal to the Number it
-// loads as (42 == Number("42") == Number("42.0")).
-type Number string
-
-// NumberOf converts a Go integer, float, Number, json.Number, *big.Int,
-// *big.Float, *big.Rat or decimal string to a Number. It fails with a
-// *ValueError (ErrInvalidValue) for NaN, infinities, non-numeric text and
-// numbers DynamoDB cannot store: more than 38 significant digits, or a
-// magnitude outside 1E-130 to 9.9999999999999999999999999999999999999E+125
-// (zero is fine).
-func NumberOf(v any) (Number, error) {
+// NumberText converts a Go integer, float, number text type (dynamap.Number,
+// json.Number, ...), *big.Int, *big.Float, *big.Rat or decimal string to
+// checked DynamoDB number text (see CheckNumber); anything else is a
+// *ValueError.
+func NumberText(v any) (string, error) {
 	if s, ok := v.(string); ok {
-		if err := checkNumber(s); err != nil {
+		if err := CheckNumber(s); err != nil {
 			return "", err
 		}
-		return Number(s), nil
+		return s, nil
 	}
-	av, err := marshalValue(v)
+	av, err := Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -40,93 +31,74 @@ func NumberOf(v any) (Number, error) {
 	if !ok {
 		return "", &ValueError{Reason: fmt.Sprintf("%T is not a number", v)}
 	}
-	return Number(n.Value), nil
+	return n.Value, nil
 }
 
-// String returns the decimal text.
-func (n Number) String() string { return string(n) }
-
-// Int64 returns n as an int64; it fails when n is not an integer or does not
-// fit.
-func (n Number) Int64() (int64, error) {
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+// NumberInt64 returns number text n as an int64; it fails when n is not an
+// integer or does not fit.
+func NumberInt64(n string) (int64, error) {
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
 		return i, nil
 	}
-	r, ok := parseDecimal(string(n))
+	r, ok := ParseDecimal(n)
 	if !ok || !r.IsInt() || !r.Num().IsInt64() {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not an int64", n)}
 	}
 	return r.Num().Int64(), nil
 }
 
-// Uint64 returns n as a uint64; it fails when n is not a non-negative integer
-// that fits.
-func (n Number) Uint64() (uint64, error) {
-	if i, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+// NumberUint64 returns number text n as a uint64; it fails when n is not a
+// non-negative integer that fits.
+func NumberUint64(n string) (uint64, error) {
+	if i, err := strconv.ParseUint(n, 10, 64); err == nil {
 		return i, nil
 	}
-	r, ok := parseDecimal(string(n))
+	r, ok := ParseDecimal(n)
 	if !ok || !r.IsInt() || !r.Num().IsUint64() {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not a uint64", n)}
 	}
 	return r.Num().Uint64(), nil
 }
 
-// Float64 returns the float64 nearest to n.
-func (n Number) Float64() (float64, error) {
-	f, err := strconv.ParseFloat(string(n), 64)
+// NumberFloat64 returns the float64 nearest to number text n.
+func NumberFloat64(n string) (float64, error) {
+	f, err := strconv.ParseFloat(n, 64)
 	if err != nil {
 		return 0, &ValueError{Reason: fmt.Sprintf("number %s is not a float64", n), Err: err}
 	}
 	return f, nil
 }
 
-// Rat returns n as an exact rational number.
-func (n Number) Rat() (*big.Rat, error) {
-	r, ok := parseDecimal(string(n))
+// NumberRat returns number text n as an exact rational number.
+func NumberRat(n string) (*big.Rat, error) {
+	r, ok := ParseDecimal(n)
 	if !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", string(n))}
+		return nil, &ValueError{Reason: fmt.Sprintf("%q is not a number", n)}
 	}
 	return r, nil
 }
 
-// Equal reports whether n and m are the same number ("42" equals "42.0" and
-// "4.2e1"). Text that is not a number equals only the same text.
-func (n Number) Equal(m Number) bool {
+// NumberEqual reports whether number texts n and m are the same number
+// ("42" equals "42.0" and "4.2e1"). Text that is not a number equals only
+// the same text.
+func NumberEqual(n, m string) bool {
 	if n == m {
 		return true
 	}
-	a, ok1 := parseDecimal(string(n))
-	b, ok2 := parseDecimal(string(m))
+	a, ok1 := ParseDecimal(n)
+	b, ok2 := ParseDecimal(m)
 	return ok1 && ok2 && a.Cmp(b) == 0
 }
 
-// MarshalDynamoDBAttributeValue stores n as a DynamoDB number, so Number works
-// as a struct field with attributevalue too. Text DynamoDB would refuse (see
-// NumberOf) is a *ValueError.
-func (n Number) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return numberAV(string(n), false)
-}
+// NumberAV makes an N of number text s, checked (a *ValueError for text
+// DynamoDB refuses, see CheckNumber).
+func NumberAV(s string) (types.AttributeValue, error) { return numberAV(s, false) }
 
-// UnmarshalDynamoDBAttributeValue loads a DynamoDB number into n; NULL loads
-// as "".
-func (n *Number) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberN:
-		*n = Number(v.Value)
-	case *types.AttributeValueMemberNULL:
-		*n = ""
-	default:
-		return &ValueError{Reason: fmt.Sprintf("cannot load %s into Number", avKind(av))}
-	}
-	return nil
-}
-
-// checkNumber reports, as a *ValueError, number text DynamoDB refuses: text
+// CheckNumber reports, as a *ValueError, number text DynamoDB refuses: text
 // that is not a decimal number, more than 38 significant digits, or a
 // magnitude outside 1E-130 to 9.9999999999999999999999999999999999999E+125.
 // Zero (in any form) is fine.
-func checkNumber(s string) error {
+func CheckNumber(s string) error {
 	_, sig, exp, ok := parseNumberText(s)
 	switch {
 	case !ok:
@@ -143,9 +115,9 @@ func checkNumber(s string) error {
 	return nil
 }
 
-// numberKey is a canonical text of number s: numbers equal in value have
+// NumberKey is a canonical text of number s: numbers equal in value have
 // equal keys ("1", "1.0", "+1", "10E-1" all give "1e0").
-func numberKey(s string) string {
+func NumberKey(s string) string {
 	neg, sig, exp, ok := parseNumberText(s)
 	switch {
 	case !ok:
@@ -239,11 +211,11 @@ func parseNumberText(s string) (neg bool, sig string, exp int, ok bool) {
 	return neg, string(digits[lead:trail]), point - lead - 1 + e, true
 }
 
-// parseDecimal parses decimal text (with optional exponent) exactly.
+// ParseDecimal parses decimal text (with optional exponent) exactly.
 // Exponents beyond maxExponent are refused before math/big sees them: DynamoDB
 // numbers lie within 1e-130 and 1e126, and a huge exponent ("1e999999")
 // would cost math/big tens of milliseconds and hundreds of kilobytes.
-func parseDecimal(s string) (*big.Rat, bool) {
+func ParseDecimal(s string) (*big.Rat, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.ContainsAny(s, "/xXpP_") {
 		return nil, false
@@ -262,60 +234,11 @@ func parseDecimal(s string) (*big.Rat, bool) {
 // accepts (about ±130 once normalised), small enough to parse cheaply.
 const maxExponent = 1000
 
-// StringSet is a DynamoDB string set (SS). Order is not significant. It is
-// stored as a set wherever it appears (an attribute, a struct field, an
-// element of a list or map); a nil StringSet is stored as NULL, and an empty
-// one or one holding a member twice is refused (*ValueError), as DynamoDB
-// refuses them.
-type StringSet []string
-
-// NumberSet is a DynamoDB number set (NS). Order is not significant; members
-// are compared by value, so NumberSet{"1", "1.0"} holds one member twice and
-// is refused. Storage rules as StringSet.
-type NumberSet []Number
-
-// BinarySet is a DynamoDB binary set (BS). Order is not significant; members
-// are copied when stored. Storage rules as StringSet.
-type BinarySet [][]byte
-
-// MarshalDynamoDBAttributeValue stores s as an SS (NULL when nil), so that
-// StringSet is a set with attributevalue too.
-func (s StringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return marshalValue(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads an SS (or an L of strings, as
-// older versions stored struct fields) into s; NULL loads as nil.
-func (s *StringSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "SS", s)
-}
-
-// MarshalDynamoDBAttributeValue stores s as an NS (NULL when nil).
-func (s NumberSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return marshalValue(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads an NS (or an L of numbers) into s;
-// NULL loads as nil.
-func (s *NumberSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "NS", s)
-}
-
-// MarshalDynamoDBAttributeValue stores s as a BS (NULL when nil), copying
-// its members.
-func (s BinarySet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return marshalValue(s)
-}
-
-// UnmarshalDynamoDBAttributeValue loads a BS (or an L of binaries) into s,
-// copying its members; NULL loads as nil.
-func (s *BinarySet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	return unmarshalSet(av, "BS", s)
-}
-
-// unmarshalSet loads a set of kind (or a list of its member kind, or NULL)
-// into out, a *StringSet, *NumberSet or *BinarySet.
-func unmarshalSet(av types.AttributeValue, kind string, out any) error {
+// UnmarshalSet loads a set of kind "SS", "NS" or "BS" (or a list of its
+// member kind, or NULL as nil) into out, a pointer to a slice of strings,
+// string-kinded numbers or byte slices (*dynamap.StringSet, *NumberSet or
+// *BinarySet); binaries are copied.
+func UnmarshalSet(av types.AttributeValue, kind string, out any) error {
 	var members []types.AttributeValue
 	switch x := av.(type) {
 	case *types.AttributeValueMemberNULL:
@@ -324,18 +247,18 @@ func unmarshalSet(av types.AttributeValue, kind string, out any) error {
 	case *types.AttributeValueMemberL:
 		members = x.Value
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-		if avKind(av) != kind {
-			return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", avKind(av), reflect.TypeOf(out).Elem())}
+		if Kind(av) != kind {
+			return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", Kind(av), reflect.TypeOf(out).Elem())}
 		}
 		members = setMembers(av)
 	default:
-		return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", avKind(av), reflect.TypeOf(out).Elem())}
+		return &ValueError{Reason: fmt.Sprintf("cannot load %s into %s", Kind(av), reflect.TypeOf(out).Elem())}
 	}
 	want := kind[:1]
 	v := reflect.MakeSlice(reflect.TypeOf(out).Elem(), len(members), len(members))
 	for i, m := range members {
-		if avKind(m) != want {
-			return &ValueError{Reason: fmt.Sprintf("cannot load %s member %s into %s", avKind(av), avKind(m), reflect.TypeOf(out).Elem())}
+		if Kind(m) != want {
+			return &ValueError{Reason: fmt.Sprintf("cannot load %s member %s into %s", Kind(av), Kind(m), reflect.TypeOf(out).Elem())}
 		}
 		switch x := m.(type) {
 		case *types.AttributeValueMemberS:
@@ -350,21 +273,19 @@ func unmarshalSet(av types.AttributeValue, kind string, out any) error {
 	return nil
 }
 
-// marshalValue converts a Go value to a DynamoDB attribute value, with the
+// Marshal converts a Go value to a DynamoDB attribute value, with the
 // one codec (codec.go) every value goes through: what it returns is the
 // library's own (bytes and attribute values are copied) and is checked as
 // DynamoDB checks it. The switch is a fast path for common types; it gives
 // exactly what encodeValue gives.
-func marshalValue(v any) (types.AttributeValue, error) {
+func Marshal(v any) (types.AttributeValue, error) {
 	switch x := v.(type) {
 	case nil:
 		return nullAV(), nil
 	case types.AttributeValue:
-		return cloneCheckAV(x)
+		return CloneCheck(x)
 	case string:
 		return &types.AttributeValueMemberS{Value: x}, nil
-	case Number:
-		return numberAV(string(x), false)
 	case []byte:
 		if x == nil {
 			return nullAV(), nil
@@ -373,13 +294,13 @@ func marshalValue(v any) (types.AttributeValue, error) {
 	case bool:
 		return &types.AttributeValueMemberBOOL{Value: x}, nil
 	case int:
-		return numAV(strconv.FormatInt(int64(x), 10)), nil
+		return N(strconv.FormatInt(int64(x), 10)), nil
 	case int64:
-		return numAV(strconv.FormatInt(x, 10)), nil
+		return N(strconv.FormatInt(x, 10)), nil
 	case int32:
-		return numAV(strconv.FormatInt(int64(x), 10)), nil
+		return N(strconv.FormatInt(int64(x), 10)), nil
 	case uint64:
-		return numAV(strconv.FormatUint(x, 10)), nil
+		return N(strconv.FormatUint(x, 10)), nil
 	case float32:
 		s, err := floatText(float64(x), 32)
 		if err != nil {
@@ -398,9 +319,9 @@ func marshalValue(v any) (types.AttributeValue, error) {
 		}
 		l := make([]types.AttributeValue, len(x))
 		for i, e := range x {
-			av, err := marshalValue(e)
+			av, err := Marshal(e)
 			if err != nil {
-				return nil, prefixAttr(err, strconv.Itoa(i))
+				return nil, PrefixAttr(err, strconv.Itoa(i))
 			}
 			l[i] = av
 		}
@@ -409,7 +330,7 @@ func marshalValue(v any) (types.AttributeValue, error) {
 		if x == nil {
 			return nullAV(), nil
 		}
-		m, err := marshalMap(x)
+		m, err := MarshalMap(x)
 		if err != nil {
 			return nil, err
 		}
@@ -418,19 +339,24 @@ func marshalValue(v any) (types.AttributeValue, error) {
 	return encodeValue(reflect.ValueOf(v), fieldTag{})
 }
 
-func marshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
+// MarshalMap converts each value of m with Marshal; a failure names its
+// attribute (*ValueError with Attribute set).
+func MarshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
 	out := make(map[string]types.AttributeValue, len(m))
 	for k, v := range m {
-		av, err := marshalValue(v)
+		av, err := Marshal(v)
 		if err != nil {
-			return nil, prefixAttr(err, k)
+			return nil, PrefixAttr(err, k)
 		}
 		out[k] = av
 	}
 	return out, nil
 }
 
-func prefixAttr(err error, name string) error {
+// PrefixAttr returns err as a *ValueError whose Attribute path starts with
+// name (a *ValueError gets a copy with the longer path; any other error is
+// wrapped as the cause).
+func PrefixAttr(err error, name string) error {
 	if ve, ok := err.(*ValueError); ok {
 		c := *ve
 		if c.Attribute == "" {
@@ -443,7 +369,8 @@ func prefixAttr(err error, name string) error {
 	return &ValueError{Attribute: name, Err: err}
 }
 
-func numAV(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
+// N makes an N attribute value of number text s, unchecked.
+func N(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
 
 func dedupStrings(s []string) []string {
 	out := slices.Clone(s)
@@ -451,16 +378,16 @@ func dedupStrings(s []string) []string {
 	return slices.Compact(out)
 }
 
-// unmarshalValue converts an attribute value to the Go value Item.Get
+// Unmarshal converts an attribute value to the Go value Item.Get
 // returns: string, Number, []byte, bool, nil, []any, map[string]any,
 // StringSet, NumberSet or BinarySet. Binaries are copies: changing them
 // changes nothing the library holds.
-func unmarshalValue(av types.AttributeValue) any {
+func Unmarshal(av types.AttributeValue) any {
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
 		return x.Value
 	case *types.AttributeValueMemberN:
-		return Number(x.Value)
+		return pub.makeNumber(x.Value)
 	case *types.AttributeValueMemberB:
 		return bytes.Clone(nonNil(x.Value))
 	case *types.AttributeValueMemberBOOL:
@@ -470,35 +397,31 @@ func unmarshalValue(av types.AttributeValue) any {
 	case *types.AttributeValueMemberL:
 		l := make([]any, len(x.Value))
 		for i, e := range x.Value {
-			l[i] = unmarshalValue(e)
+			l[i] = Unmarshal(e)
 		}
 		return l
 	case *types.AttributeValueMemberM:
 		m := make(map[string]any, len(x.Value))
 		for k, e := range x.Value {
-			m[k] = unmarshalValue(e)
+			m[k] = Unmarshal(e)
 		}
 		return m
 	case *types.AttributeValueMemberSS:
-		return StringSet(slices.Clone(x.Value))
+		return pub.makeStringSet(x.Value)
 	case *types.AttributeValueMemberNS:
-		ns := make(NumberSet, len(x.Value))
-		for i, s := range x.Value {
-			ns[i] = Number(s)
-		}
-		return ns
+		return pub.makeNumberSet(x.Value)
 	case *types.AttributeValueMemberBS:
-		bs := make(BinarySet, len(x.Value))
+		bs := make([][]byte, len(x.Value))
 		for i, b := range x.Value {
 			bs[i] = bytes.Clone(nonNil(b))
 		}
-		return bs
+		return pub.makeBinarySet(bs)
 	}
 	return nil
 }
 
-// avKind names the DynamoDB type of av ("S", "N", ...).
-func avKind(av types.AttributeValue) string {
+// Kind names the DynamoDB type of av ("S", "N", ...).
+func Kind(av types.AttributeValue) string {
 	switch av.(type) {
 	case *types.AttributeValueMemberS:
 		return "S"
@@ -524,16 +447,16 @@ func avKind(av types.AttributeValue) string {
 	return fmt.Sprintf("%T", av)
 }
 
-// equalAV compares two attribute values by value: numbers as decimals, sets
+// Equal compares two attribute values by value: numbers as decimals, sets
 // without regard to order.
-func equalAV(a, b types.AttributeValue) bool {
+func Equal(a, b types.AttributeValue) bool {
 	switch x := a.(type) {
 	case *types.AttributeValueMemberS:
 		y, ok := b.(*types.AttributeValueMemberS)
 		return ok && x.Value == y.Value
 	case *types.AttributeValueMemberN:
 		y, ok := b.(*types.AttributeValueMemberN)
-		return ok && Number(x.Value).Equal(Number(y.Value))
+		return ok && NumberEqual(x.Value, y.Value)
 	case *types.AttributeValueMemberB:
 		y, ok := b.(*types.AttributeValueMemberB)
 		return ok && bytes.Equal(x.Value, y.Value)
@@ -545,10 +468,10 @@ func equalAV(a, b types.AttributeValue) bool {
 		return ok
 	case *types.AttributeValueMemberL:
 		y, ok := b.(*types.AttributeValueMemberL)
-		return ok && slices.EqualFunc(x.Value, y.Value, equalAV)
+		return ok && slices.EqualFunc(x.Value, y.Value, Equal)
 	case *types.AttributeValueMemberM:
 		y, ok := b.(*types.AttributeValueMemberM)
-		return ok && equalAVMap(x.Value, y.Value)
+		return ok && EqualMap(x.Value, y.Value)
 	case *types.AttributeValueMemberSS:
 		y, ok := b.(*types.AttributeValueMemberSS)
 		return ok && slices.Equal(dedupStrings(x.Value), dedupStrings(y.Value))
@@ -562,24 +485,28 @@ func equalAV(a, b types.AttributeValue) bool {
 	return false
 }
 
-func equalAVMap(a, b map[string]types.AttributeValue) bool {
+// EqualMap compares two items (or M values) attribute by attribute with Equal.
+func EqualMap(a, b map[string]types.AttributeValue) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for k, v := range a {
 		w, ok := b[k]
-		if !ok || !equalAV(v, w) {
+		if !ok || !Equal(v, w) {
 			return false
 		}
 	}
 	return true
 }
 
-func canonicalNumber(s string) string {
+// CanonicalNumber returns text that is equal for numbers equal in value:
+// s itself for a plain integer, else the exact rational (big.Rat) text;
+// text that is not a number is returned unchanged.
+func CanonicalNumber(s string) string {
 	if plainInteger(s) {
 		return s // already canonical: the common case of integer keys
 	}
-	if r, ok := parseDecimal(s); ok {
+	if r, ok := ParseDecimal(s); ok {
 		return r.RatString()
 	}
 	return s
@@ -588,11 +515,11 @@ func canonicalNumber(s string) string {
 func equalNumberSets(a, b []string) bool {
 	ca := make([]string, len(a))
 	for i, s := range a {
-		ca[i] = canonicalNumber(s)
+		ca[i] = CanonicalNumber(s)
 	}
 	cb := make([]string, len(b))
 	for i, s := range b {
-		cb[i] = canonicalNumber(s)
+		cb[i] = CanonicalNumber(s)
 	}
 	return slices.Equal(dedupStrings(ca), dedupStrings(cb))
 }
