@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/pager"
 )
 
 // Sentinel errors. Match them with errors.Is; every error dynamap returns for a
@@ -53,7 +54,7 @@ var (
 	ErrInvalidValue = codec.ErrInvalidValue
 	// ErrInvalidCursor is returned by StartFrom for a cursor that is malformed,
 	// tampered with, or was made for another table or index.
-	ErrInvalidCursor = errors.New("dynamap: invalid cursor")
+	ErrInvalidCursor = pager.ErrInvalidCursor
 	// ErrUnprocessed is wrapped by *UnprocessedError.
 	ErrUnprocessed = errors.New("dynamap: unprocessed items")
 	// ErrTransactionCanceled is wrapped by *TransactionCanceledError.

@@ -13,10 +13,10 @@ import (
 // knows the read is complete). It returns the plan the items were read
 // with.
 func (rs *ResultSet) head(ctx context.Context, n int) (p *plan, avs []map[string]types.AttributeValue, err error) {
-	if rs.limit > 0 && rs.limit < n {
-		n = rs.limit
+	if rs.pg.Limit > 0 && rs.pg.Limit < n {
+		n = rs.pg.Limit
 	}
-	rs.runLimit(ctx, n, false, func(pp *plan, av map[string]types.AttributeValue, _ int, e error) bool {
+	rs.pg.Run(ctx, n, false, func(pp *plan, av map[string]types.AttributeValue, _ int, e error) bool {
 		if e != nil {
 			err = e
 			return false
@@ -60,7 +60,7 @@ func (rs *ResultSet) First(ctx context.Context) (*Item, error) {
 		return nil, rs.notFound()
 	}
 	it := newLoadedItem(rs.t, avs[0])
-	it.markLoaded(p.partial, rs.attrs)
+	it.markLoaded(p.Partial, rs.attrs)
 	return it, nil
 }
 
@@ -81,7 +81,7 @@ func (rs *ResultSet) One(ctx context.Context) (*Item, error) {
 		return nil, rs.notFound()
 	case 1:
 		it := newLoadedItem(rs.t, avs[0])
-		it.markLoaded(p.partial, rs.attrs)
+		it.markLoaded(p.Partial, rs.attrs)
 		return it, nil
 	}
 	return nil, rs.tooMany()

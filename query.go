@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/pager"
 )
 
 // maxSegments is DynamoDB's limit on TotalSegments.
@@ -48,9 +50,9 @@ func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 // cond is copied, its values converted, now.
 func (t *Table) read(query bool, cond Filter, cfg *readConfig) *ResultSet {
 	cond = freezeFilter(cond)
-	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
-	rs.build = func(ctx context.Context) (*plan, error) { return t.readPlan(ctx, query, cond, cfg) }
-	return rs
+	return newResultSet(t, cfg.limit, cfg.startFrom, cfg.attrs, func(ctx context.Context) (*plan, error) {
+		return t.readPlan(ctx, query, cond, cfg)
+	})
 }
 
 // readTarget resolves the table or index a read addresses: its key fields,
@@ -163,24 +165,24 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 		}
 	}
 	p := &plan{
-		pageSize: cfg.pageSize,
-		index:    cfg.index,
-		total:    total,
-		keyAttrs: slices.Sorted(maps.Keys(resume)),
-		strip:    strip,
-		partial:  projected(s, cfg),
-		filtered: filter != nil,
+		PageSize: cfg.pageSize,
+		Index:    cfg.index,
+		Total:    total,
+		KeyAttrs: slices.Sorted(maps.Keys(resume)),
+		Strip:    strip,
+		Partial:  projected(s, cfg),
+		Filtered: filter != nil,
 	}
 	for _, g := range segs {
-		p.segs = append(p.segs, segState{seg: g})
+		p.Segs = append(p.Segs, segState{Seg: g})
 	}
 	if cfg.startFrom != "" {
-		if p.segs, err = decodeCursor(cfg.startFrom, t.name, cfg.index, total, segs, resume); err != nil {
+		if p.Segs, err = pager.DecodeCursor(cfg.startFrom, t.name, cfg.index, total, segs, resume); err != nil {
 			return nil, err
 		}
 		if query {
-			for _, sg := range p.segs {
-				if reason := keyConditionExcludes(cond, sg.key, cfg.reverse); reason != "" {
+			for _, sg := range p.Segs {
+				if reason := keyConditionExcludes(cond, sg.Key, cfg.reverse); reason != "" {
 					return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
 				}
 			}
@@ -194,7 +196,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 	if cfg.consistent {
 		consistent = ptr(true)
 	}
-	p.fetch = func(ctx context.Context, seg int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
+	p.Fetch = func(ctx context.Context, seg int, start map[string]types.AttributeValue, limit int32, count bool) (page, error) {
 		e, sel := ex.items, types.Select("")
 		if count {
 			e, sel = ex.count, types.SelectCount
@@ -240,12 +242,12 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 // readPage is the page of a Query or Scan answer.
 func readPage(items []map[string]types.AttributeValue, lastKey map[string]types.AttributeValue, count, scanned int32, c *types.ConsumedCapacity) page {
 	return page{
-		items:    items,
-		lastKey:  lastKey,
-		more:     len(lastKey) > 0,
-		count:    int64(count),
-		scanned:  int64(scanned),
-		capacity: capacityUnits(c),
+		Items:    items,
+		LastKey:  lastKey,
+		More:     len(lastKey) > 0,
+		Count:    int64(count),
+		Scanned:  int64(scanned),
+		Capacity: capacityUnits(c),
 	}
 }
 

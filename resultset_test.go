@@ -600,7 +600,7 @@ func TestResultSet(t *testing.T) {
 		assert.ErrorIs(t, err, ErrQuery)
 		// Cursors: garbage, tampered, another index, another table.
 		assert.ErrorIs(t, firstErr(tb.Query(Filter{"user__eq": "u1"}, StartFrom("garbage!"))), ErrInvalidCursor)
-		good := encodeCursor(name, "", 0, []segState{{key: map[string]types.AttributeValue{"user": &types.AttributeValueMemberS{Value: "u1"}, "ts": &types.AttributeValueMemberN{Value: "3"}}}})
+		good := encodeCursor(name, "", 0, []segState{{Key: map[string]types.AttributeValue{"user": &types.AttributeValueMemberS{Value: "u1"}, "ts": &types.AttributeValueMemberN{Value: "3"}}}})
 		assert.NoError(t, firstErr(tb.Query(Filter{"user__eq": "u1"}, StartFrom(good))))
 		assert.ErrorIs(t, firstErr(tb.Query(Filter{"user__eq": "u1"}, StartFrom(good[:len(good)-2]))), ErrInvalidCursor)
 		assert.ErrorIs(t, firstErr(tb.Query(Filter{"user__eq": "u1", "name__gt": "A"}, Index("ByName"), StartFrom(good))), ErrInvalidCursor)
@@ -624,7 +624,7 @@ func mapKeys[V any](m map[string]V) []string {
 
 func FuzzCursor(f *testing.F) {
 	keyAttrs := resumeAttrs([]KeyField{HashKey("user"), RangeKey("ts", N)}, []KeyField{HashKey("user"), RangeKey("bin", B)})
-	good := encodeCursor("tbl", "", 0, []segState{{key: map[string]types.AttributeValue{
+	good := encodeCursor("tbl", "", 0, []segState{{Key: map[string]types.AttributeValue{
 		"user": &types.AttributeValueMemberS{Value: "u1"},
 		"ts":   &types.AttributeValueMemberN{Value: "3.5"},
 		"bin":  &types.AttributeValueMemberB{Value: []byte{0, 1}},
@@ -643,10 +643,10 @@ func FuzzCursor(f *testing.F) {
 		}
 		// What decodes re-encodes to a cursor that decodes the same.
 		again, err := decodeCursor(encodeCursor("tbl", "", 0, segs), "tbl", "", 0, []int{0}, keyAttrs)
-		if segs[0].done {
+		if segs[0].Done {
 			return
 		}
-		if err != nil || len(again) != 1 || !equalAVMap(again[0].key, segs[0].key) {
+		if err != nil || len(again) != 1 || !equalAVMap(again[0].Key, segs[0].Key) {
 			t.Fatalf("round trip of %q: %v", cursor, err)
 		}
 	})
