@@ -63,9 +63,12 @@
 //   - filters.go, conditions.go, exprlimits.go: "attr__op" Filters and the
 //     other Conditions compiled into expressions, kept within DynamoDB's
 //     4 KB and 300 operators.
-//   - query.go, resultset.go, cursor.go, onerow.go: Query and Scan plans,
-//     the lazy ResultSet that pages through them, its resume cursor, and
-//     First and One.
+//   - internal/pager: the paging engine (a read's plan run page by page,
+//     segments in parallel, the cursor kept right after each item, Count
+//     with Select=COUNT) and the cursor codec. query.go: Query and Scan
+//     plans; resultset.go: the public surface over the pager (ResultSet,
+//     Items, Collect); cursor.go: resume-key attributes and a Query
+//     cursor's check against its key condition; onerow.go: First and One.
 //   - batch.go, batchget.go: the buffered batch writer and BatchGet, which
 //     re-send what DynamoDB leaves unprocessed (MaxResends, Backoff).
 //   - tx.go: TransactWrite and TransactGet.
@@ -88,9 +91,10 @@
 // (resultset.go) holding the key condition and options. Ranging over All
 // plans the read: the schema (table.go), the key condition and the Where
 // conditions compiled (filters.go, conditions.go, names.go, exprlimits.go),
-// a StartFrom cursor decoded and checked (cursor.go). Pages are then
-// fetched one at a time through conn.Conn.API as the loop asks for items;
-// each is yielded as a loaded Item (item.go), or decoded into a T by
-// Items[T] through the same codec, and the position after it is kept for
+// a StartFrom cursor decoded (internal/pager) and checked against the key
+// condition (cursor.go). The pager (internal/pager) then fetches pages one
+// at a time through conn.Conn.API as the loop asks for items; each is
+// yielded as a loaded Item (item.go), or decoded into a T by Items[T]
+// through the same codec, and the pager keeps the position after it for
 // Cursor.
 package dynamap
