@@ -128,8 +128,8 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	if hasUpd {
 		b = b.WithUpdate(upd)
 	}
-	if cond, _ := combineConditions(conds, &writeConfig{}, nil); cond != nil {
-		b = b.WithCondition(*cond)
+	if cnd, _ := combineConditions(conds, &writeConfig{}, nil); cnd != nil {
+		b = b.WithCondition(*cnd)
 	}
 	expr, err := b.Build()
 	if err == nil {

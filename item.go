@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // Item is one DynamoDB item of a Table: its attribute values and a copy of
@@ -604,12 +605,12 @@ func (c condTerm) what() string {
 // 100,000 placeholders: "(#nnnnn = :nnnnn) AND " or
 // "(attribute_not_exists (#nnnnn)) AND ", two operators either way, and
 // ".#nnnnn" for each step of a path below the top-level name.
-func (c condTerm) cost() exprCost {
+func (c condTerm) cost() cond.ExprCost {
 	steps := 7 * max(len(c.path)-1, 0)
 	if c.want == nil {
-		return exprCost{bytes: 38 + steps, ops: 2}
+		return cond.ExprCost{Bytes: 38 + steps, Ops: 2}
 	}
-	return exprCost{bytes: 24 + steps, ops: 2}
+	return cond.ExprCost{Bytes: 24 + steps, Ops: 2}
 }
 
 // partTerms returns the conditions on the parts of attribute name that a
@@ -631,19 +632,19 @@ func partTerms(name string, paths []attrPath, orig map[string]types.AttributeVal
 
 // fixedCondCost is an upper bound of what one of dynamap's own conditions
 // (a version equality, attribute_not_exists of the hash key) costs.
-var fixedCondCost = exprCost{bytes: 40, ops: 2}
+var fixedCondCost = cond.ExprCost{Bytes: 40, Ops: 2}
 
 // termsThatFit returns how many of terms, in order, fit in one condition
 // beside conditions costing fixed.
-func termsThatFit(fixed exprCost, terms []condTerm) int {
+func termsThatFit(fixed cond.ExprCost, terms []condTerm) int {
 	used := fixed
 	for i, c := range terms {
 		tc := c.cost()
-		if used.bytes+tc.bytes > maxExprBytes || used.ops+tc.ops > maxExprOperators {
+		if used.Bytes+tc.Bytes > cond.MaxExprBytes || used.Ops+tc.Ops > cond.MaxExprOperators {
 			return i
 		}
-		used.bytes += tc.bytes
-		used.ops += tc.ops
+		used.Bytes += tc.Bytes
+		used.Ops += tc.Ops
 	}
 	return len(terms)
 }
@@ -756,7 +757,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 // *FilterError wrapping ErrInvalidFilter.
 func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writeConfig, isKey func(string) bool) (expr expression.Expression, has bool, rest []condTerm, err error) {
 	required := slices.Clone(own)
-	fixed := exprCost{bytes: fixedCondCost.bytes * len(own), ops: fixedCondCost.ops * len(own)}
+	fixed := cond.ExprCost{Bytes: fixedCondCost.Bytes * len(own), Ops: fixedCondCost.Ops * len(own)}
 	if len(cfg.expected) > 0 {
 		user, ok, err := buildCondition(cfg.expected, isKey)
 		if err != nil {
@@ -765,13 +766,13 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		if ok {
 			required = append(required, user)
 			if len(terms) > 0 {
-				ue, err := buildExpr(expression.NewBuilder().WithCondition(user))
+				ue, err := cond.BuildExpr(expression.NewBuilder().WithCondition(user))
 				if err != nil {
 					return expr, false, nil, err
 				}
-				c := measureExpr(*ue.Condition())
-				fixed.bytes += c.bytes + len("() AND ")
-				fixed.ops += c.ops + 1
+				c := cond.MeasureExpr(*ue.Condition())
+				fixed.Bytes += c.Bytes + len("() AND ")
+				fixed.Ops += c.Ops + 1
 			}
 		}
 	}
@@ -781,16 +782,16 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		for _, c := range terms[:k] {
 			conds = append(conds, c.builder())
 		}
-		cond, _ := combineConditions(conds, &writeConfig{}, nil)
-		if cond == nil {
+		cnd, _ := combineConditions(conds, &writeConfig{}, nil)
+		if cnd == nil {
 			return expr, false, terms, nil
 		}
-		expr, err = expression.NewBuilder().WithCondition(*cond).Build()
+		expr, err = expression.NewBuilder().WithCondition(*cnd).Build()
 		if err != nil {
 			return expr, false, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
 		}
 		unaliasNames(expr.Names())
-		reason := exprOverLimit("condition", expr.Condition())
+		reason := cond.ExprOverLimit("condition", expr.Condition())
 		if reason == "" {
 			return expr, true, terms[k:], nil
 		}
@@ -970,14 +971,14 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		if err != nil {
 			return &ValueError{Reason: "cannot build update", Err: err}
 		}
-		if exprOverLimit("update", expr.update) != "" {
+		if cond.ExprOverLimit("update", expr.update) != "" {
 			return it.partialSaveByPut(ctx, s, len(changed)+len(removed)+len(unloaded))
 		}
-		if exprOverLimit("condition", expr.condition) == "" {
+		if cond.ExprOverLimit("condition", expr.condition) == "" {
 			break
 		}
 		if k == 0 {
-			return &ValueError{Reason: "cannot build update: " + exprOverLimit("condition", expr.condition)}
+			return &ValueError{Reason: "cannot build update: " + cond.ExprOverLimit("condition", expr.condition)}
 		}
 		k -= k/10 + 1 // the estimate was short: leave more to the read
 	}
@@ -1042,9 +1043,9 @@ func updateFits(sets, removes int, version bool) bool {
 	if version {
 		sets++
 	}
-	d := len(strconv.Itoa(2*(sets+removes) + 2*maxExprOperators))
-	c := exprCost{bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), ops: sets + removes + 1}
-	return c.fits()
+	d := len(strconv.Itoa(2*(sets+removes) + 2*cond.MaxExprOperators))
+	c := cond.ExprCost{Bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), Ops: sets + removes + 1}
+	return c.Fits()
 }
 
 // partialSaveByPut writes a PartialSave whose actions exceed one update
@@ -1086,13 +1087,13 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t.version != "" {
 		conds = append(conds, versionCondition(t.version, it.orig[t.version]))
 	}
-	cond, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
+	cnd, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
 	if err != nil {
 		return err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: key}
-	if cond != nil {
-		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
+	if cnd != nil {
+		expr, err := cond.BuildExpr(expression.NewBuilder().WithCondition(*cnd))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // GetItem reads the item with the given key. Options: Consistent (default:
@@ -102,7 +103,7 @@ func readProjection(s *tableSchema, attrs, extra []string) (proj expression.Proj
 
 // projectionExpr builds the projection expression of GetItem, HasItem,
 // BatchGet and TransactGet: attrs (see readProjection; may be empty) plus
-// the table's key attributes. It goes through buildExpr, as every read's
+// the table's key attributes. It goes through cond.BuildExpr, as every read's
 // expressions do: a projection over DynamoDB's limits (4 KB, 300
 // operators) is a *FilterError wrapping ErrInvalidFilter, before any
 // request.
@@ -111,7 +112,7 @@ func projectionExpr(s *tableSchema, attrs []string) (expression.Expression, erro
 	if err != nil {
 		return expression.Expression{}, err
 	}
-	return buildExpr(expression.NewBuilder().WithProjection(proj))
+	return cond.BuildExpr(expression.NewBuilder().WithProjection(proj))
 }
 
 // HasItem reports whether an item with the given key exists (boto's
@@ -209,13 +210,13 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 	if err != nil {
 		return false, err
 	}
-	cond, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
+	cnd, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
 	if err != nil {
 		return false, err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: kav, ReturnValues: types.ReturnValueAllOld}
-	if cond != nil {
-		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
+	if cnd != nil {
+		expr, err := cond.BuildExpr(expression.NewBuilder().WithCondition(*cnd))
 		if err != nil {
 			return false, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // UpdateItemOption is an argument of Table.UpdateItem: an UpdateAction, or
@@ -138,9 +139,9 @@ func Strict() UpdateAction { return updateFunc(func(c *updateConfig) { c.strict 
 // Condition); several are ANDed, use Or or AnyOf to OR conditions. A failed
 // condition is ErrConditionalCheckFailed. A Filter is copied, its values
 // converted, when If is called. Default: no condition.
-func If(cond Condition) UpdateAction {
-	cond = freezeCondition(cond)
-	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, cond) })
+func If(cnd Condition) UpdateAction {
+	cnd = freezeCondition(cnd)
+	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, cnd) })
 }
 
 // ReturnNew makes UpdateItem return the whole item as it is after the
@@ -269,20 +270,20 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	if cfg.strict {
 		conds = append(conds, expression.AttributeExists(exprName(s.keys[0].Name)))
 	}
-	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
+	cnd, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
 	if err != nil {
 		return nil, expression.Expression{}, err
 	}
 	b := expression.NewBuilder().WithUpdate(upd)
-	if cond != nil {
-		b = b.WithCondition(*cond)
+	if cnd != nil {
+		b = b.WithCondition(*cnd)
 	}
 	expr, err := b.Build()
 	if err != nil {
 		return nil, expression.Expression{}, &ValueError{Reason: "cannot build update", Err: err}
 	}
 	unaliasNames(expr.Names()) // the version and key names exprName stood in for
-	if err := checkExprLimits(expr); err != nil {
+	if err := cond.CheckExprLimits(expr); err != nil {
 		return nil, expression.Expression{}, err
 	}
 	return kav, expr, nil
