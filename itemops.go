@@ -70,31 +70,31 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 // bad path is a *ValueError.
 func readProjection(s *tableSchema, attrs, extra []string) (proj expression.ProjectionBuilder, strip []string, err error) {
 	isKey := keyAttrNames(s, "")
-	var paths []string // the paths added, as attrPath.String spells them
-	add := func(p attrPath) bool {
+	var paths []string // the paths added, as cond.Path.String spells them
+	add := func(p cond.Path) bool {
 		ps := p.String()
 		if slices.Contains(paths, ps) {
 			return false
 		}
 		paths = append(paths, ps)
-		proj = proj.AddNames(p.builder())
+		proj = proj.AddNames(p.Builder())
 		return true
 	}
 	for _, a := range attrs {
-		p, err := resolvePath(a, isKey)
+		p, err := cond.ResolvePath(a, isKey)
 		if err != nil {
 			return proj, nil, err
 		}
-		if p.nested() && isKey(p.top()) {
+		if p.Nested() && isKey(p.Top()) {
 			continue
 		}
 		add(p)
 	}
 	for _, f := range s.keys {
-		add(literalPath(f.Name))
+		add(cond.LiteralPath(f.Name))
 	}
 	for _, name := range extra {
-		if add(literalPath(name)) {
+		if add(cond.LiteralPath(name)) {
 			strip = append(strip, name)
 		}
 	}

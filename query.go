@@ -48,7 +48,7 @@ func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 // or a Scan (cond is the filter), planned by readPlan when it is iterated.
 // cond is copied, its values converted, now.
 func (t *Table) read(query bool, cnd Filter, cfg *readConfig) *ResultSet {
-	cnd = freezeFilter(cnd)
+	cnd = cond.FreezeFilter(cnd)
 	rs := &ResultSet{t: t, limit: cfg.limit, start: cfg.startFrom, attrs: cfg.attrs}
 	rs.build = func(ctx context.Context) (*plan, error) { return t.readPlan(ctx, query, cnd, cfg) }
 	return rs

@@ -19,6 +19,7 @@ type ExprCost struct {
 	Bytes, Ops int
 }
 
+// Fits reports whether c is within both limits.
 func (c ExprCost) Fits() bool { return c.Bytes <= MaxExprBytes && c.Ops <= MaxExprOperators }
 
 // MeasureExpr measures an expression string built by the expression package.
