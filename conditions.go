@@ -80,10 +80,11 @@ func nodes(conds []Condition) []cond.Node {
 // table's key attributes, see keyAttrNames). ok is false when there is no
 // condition at all. Errors are *FilterError or *ValueError.
 func buildCondition(conds []Condition, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	ns := make([]cond.Node, len(conds))
-	for i, c := range conds {
+	var buf [4]cond.Node
+	ns := buf[:0]
+	for _, c := range conds {
 		if c != nil {
-			ns[i] = c.node()
+			ns = append(ns, c.node())
 		}
 	}
 	return cond.Build(ns, isKey)

@@ -70,13 +70,13 @@ func keyAttrNames(s *tableSchema, version string) func(string) bool {
 // keys (the table's, or the index's when querying one): see
 // cond.BuildKeyCondition. what names the table or index in errors.
 func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyConditionBuilder, error) {
-	var hash, rng *cond.KeyAttr
+	var hash, rng cond.KeyAttr
 	for _, k := range keys {
 		switch k.Role {
 		case Hash:
-			hash = &cond.KeyAttr{Name: k.Name, Type: string(k.Type)}
+			hash = cond.KeyAttr{Name: k.Name, Type: string(k.Type)}
 		case Range:
-			rng = &cond.KeyAttr{Name: k.Name, Type: string(k.Type)}
+			rng = cond.KeyAttr{Name: k.Name, Type: string(k.Type)}
 		}
 	}
 	return cond.BuildKeyCondition(f, hash, rng, keyNames(keys), what)

@@ -340,13 +340,17 @@ type KeyAttr struct {
 }
 
 // BuildKeyCondition compiles a Query's key condition against the key schema
-// of the table or index queried: hash (required), rng (nil when there is
-// none), keyList (its key names, for errors). An eq on the hash key is
+// of the table or index queried: hash (required: a zero hash is refused),
+// rng (zero when there is none), keyList (its key names, for errors). An eq on the hash key is
 // required, at most one condition on the range key, nothing else. what
 // names the table or index in errors.
-func BuildKeyCondition(f map[string]any, hash, rng *KeyAttr, keyList, what string) (expression.KeyConditionBuilder, error) {
+func BuildKeyCondition(f map[string]any, hashAttr, rangeAttr KeyAttr, keyList, what string) (expression.KeyConditionBuilder, error) {
 	var none expression.KeyConditionBuilder
-	if hash == nil {
+	hash, rng := &hashAttr, &rangeAttr
+	if rangeAttr.Name == "" {
+		rng = nil
+	}
+	if hashAttr.Name == "" {
 		return none, &FilterError{Reason: what + " has no known hash key", Err: ErrQuery}
 	}
 	var hashCond, rangeCond expression.KeyConditionBuilder
