@@ -413,7 +413,7 @@ func TestConditionTypesDoNotCompile(t *testing.T) {
 		`t.DeleteItem(ctx, nil, dynamap.Expected(dynamap.Filter{"a__eq": 1}), dynamap.Expected(dynamap.Size("a").Gt(1)))`,
 		`t.UpdateItem(ctx, nil, dynamap.If(dynamap.Or(dynamap.Filter{}, dynamap.NotExists("a"))))`,
 		`t.TxCheck(nil, dynamap.Filter{"a__eq": 1})`,
-		`var cond dynamap.Condition = dynamap.Filter{}; t.Query(nil, dynamap.Where(cond), dynamap.Where(nil))`,
+		`var cnd dynamap.Condition = dynamap.Filter{}; t.Query(nil, dynamap.Where(cnd), dynamap.Where(nil))`,
 	}
 	for _, body := range fits {
 		require.Empty(t, typeCheckUser(t, body), "%s should compile", body)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // The cursor codec lives in internal/pager; what stays here is the
@@ -52,7 +53,7 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 		return ""
 	}
 	for _, k := range slices.Sorted(maps.Keys(keyCond)) {
-		attr, op, err := splitFilterKey(k, keyOps)
+		attr, op, err := cond.SplitFilterKey(k, cond.KeyOps)
 		if err != nil {
 			return "" // refused when compiled
 		}
@@ -62,34 +63,34 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 		}
 		inside, atEnd := true, false
 		switch op {
-		case opBeginsWith:
-			p, err := prefixValue(k, keyCond[k])
+		case cond.OpBeginsWith:
+			p, err := cond.PrefixValue(k, keyCond[k])
 			s, isS := v.(*types.AttributeValueMemberS)
 			inside = err != nil || !isS || strings.HasPrefix(s.Value, p)
-		case opBetween:
-			lo, hi, err := betweenValues(k, keyCond[k])
+		case cond.OpBetween:
+			lo, hi, err := cond.BetweenValues(k, keyCond[k])
 			if err != nil || codec.Kind(lo) != codec.Kind(v) {
 				continue // refused when compiled
 			}
-			cLo, cHi := compareScalars(v, lo), compareScalars(v, hi)
+			cLo, cHi := cond.CompareScalars(v, lo), cond.CompareScalars(v, hi)
 			inside = cLo >= 0 && cHi <= 0
 			atEnd = !reverse && cHi == 0 || reverse && cLo == 0
 		default:
-			want, err := scalarValue(k, keyCond[k])
+			want, err := cond.ScalarValue(k, keyCond[k])
 			if err != nil || codec.Kind(want) != codec.Kind(v) {
 				continue // refused when compiled
 			}
-			c := compareScalars(v, want)
+			c := cond.CompareScalars(v, want)
 			switch op {
-			case opEq:
+			case cond.OpEq:
 				inside = c == 0
-			case opLt:
+			case cond.OpLt:
 				inside = c < 0
-			case opLte:
+			case cond.OpLte:
 				inside, atEnd = c <= 0, !reverse && c == 0
-			case opGt:
+			case cond.OpGt:
 				inside = c > 0
-			case opGte:
+			case cond.OpGte:
 				inside, atEnd = c >= 0, reverse && c == 0
 			}
 		}
@@ -117,5 +118,5 @@ func cursorValueString(av types.AttributeValue) string {
 			return fmt.Sprintf("%x...", x.Value[:max])
 		}
 	}
-	return scalarString(av)
+	return cond.ScalarString(av)
 }

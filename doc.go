@@ -59,10 +59,12 @@
 //     size estimates and key text; it refuses what DynamoDB would. codec.go:
 //     the public surface over it (Number, StringSet, NumberSet, BinarySet).
 //     key.go: keys, and the checks of a whole item (key types, 400 KB).
-//   - names.go: the rule for attribute names and document paths.
-//   - filters.go, conditions.go, exprlimits.go: "attr__op" Filters and the
-//     other Conditions compiled into expressions, kept within DynamoDB's
-//     4 KB and 300 operators.
+//   - internal/cond: the conditions engine: the rule for attribute names
+//     and document paths, the compiler of "attr__op" Filters and of the
+//     other Conditions into expressions, DynamoDB's expression limits (4 KB,
+//     300 operators) and the cache of update-expression shapes. names.go,
+//     filters.go, conditions.go: the public surface over it (Name, Filter,
+//     Condition and its constructors); FilterError is its type.
 //   - internal/pager: the paging engine (a read's plan run page by page,
 //     segments in parallel, the cursor kept right after each item, Count
 //     with Select=COUNT) and the cursor codec. query.go: Query and Scan
@@ -82,19 +84,19 @@
 // The key schema comes from the Table (table.go: one DescribeTable the first
 // time, none after); the item is checked (key.go) and its condition (by
 // default: no item with that key yet, plus any Expected) is compiled
-// (conditions.go, filters.go, names.go) within the limits (exprlimits.go),
-// all before any request. The PutItemInput then goes out through
+// within DynamoDB's limits by the conditions engine (internal/cond), all
+// before any request. The PutItemInput then goes out through
 // conn.Conn.API; a failed condition comes back as a *ConditionFailedError
 // holding the stored item (returns.go, errors.go).
 //
 // One Query: Table.Query (query.go) does no I/O; it returns a ResultSet
 // (resultset.go) holding the key condition and options. Ranging over All
 // plans the read: the schema (table.go), the key condition and the Where
-// conditions compiled (filters.go, conditions.go, names.go, exprlimits.go),
-// a StartFrom cursor decoded (internal/pager) and checked against the key
-// condition (cursor.go). The pager (internal/pager) then fetches pages one
-// at a time through conn.Conn.API as the loop asks for items; each is
-// yielded as a loaded Item (item.go), or decoded into a T by Items[T]
-// through the same codec, and the pager keeps the position after it for
+// conditions compiled (internal/cond), a StartFrom cursor decoded
+// (internal/pager) and checked against the key condition (cursor.go). The
+// pager (internal/pager) then fetches pages one at a time through
+// conn.Conn.API as the loop asks for items; each is yielded as a loaded
+// Item (item.go), or decoded into a T by Items[T] through the same codec,
+// and the pager keeps the position after it for
 // Cursor.
 package dynamap

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 	"github.com/dynamap/dynamap/internal/pager"
 )
 
@@ -31,14 +32,14 @@ var (
 	ErrConditionalCheckFailed = errors.New("dynamap: conditional check failed")
 	// ErrUnknownFilterType is returned for a filter key whose operator
 	// ("name__op") is not one dynamap knows.
-	ErrUnknownFilterType = errors.New("dynamap: unknown filter type")
+	ErrUnknownFilterType = cond.ErrUnknownFilterType
 	// ErrInvalidFilter is returned for a filter that cannot be compiled: a
 	// between without exactly two values, an empty in, a key operator on a
 	// non-key attribute, a value of the wrong kind.
-	ErrInvalidFilter = errors.New("dynamap: invalid filter")
+	ErrInvalidFilter = cond.ErrInvalidFilter
 	// ErrQuery is returned for a Query that DynamoDB would reject, such as one
 	// without an equality condition on the hash key.
-	ErrQuery = errors.New("dynamap: invalid query")
+	ErrQuery = cond.ErrQuery
 	// ErrMissingKey is returned when a key attribute is absent from a key or
 	// an item.
 	ErrMissingKey = errors.New("dynamap: missing key attribute")
@@ -103,30 +104,11 @@ func (e *KeyError) Unwrap() error {
 }
 
 // FilterError reports a filter key that could not be compiled. It unwraps to
-// ErrUnknownFilterType, ErrInvalidFilter or ErrQuery.
-type FilterError struct {
-	Key    string // the offending filter key, such as "age__betwen"
-	Reason string // what is wrong, for humans
-	Err    error  // the sentinel
-}
-
-// Error implements error.
-func (e *FilterError) Error() string {
-	msg := ErrInvalidFilter.Error()
-	if e.Err != nil {
-		msg = prefix + causeText(e.Err)
-	}
-	if e.Key != "" {
-		msg += fmt.Sprintf(" %q", e.Key)
-	}
-	if e.Reason != "" {
-		msg += ": " + oneLine(e.Reason)
-	}
-	return msg
-}
-
-// Unwrap returns the sentinel.
-func (e *FilterError) Unwrap() error { return e.Err }
+// ErrUnknownFilterType, ErrInvalidFilter or ErrQuery. Its fields: Key, the
+// offending filter key (such as "age__betwen"); Reason, what is wrong, for
+// humans; Err, the sentinel. The conditions engine (internal/cond) defines
+// the type.
+type FilterError = cond.FilterError
 
 // ValueError reports a Go value that cannot be converted to or from a
 // DynamoDB attribute value. It unwraps to ErrInvalidValue and to the cause.

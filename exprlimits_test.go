@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/dynamap/dynamap/internal/cond"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,8 +26,8 @@ func TestMeasureExprCountsOperators(t *testing.T) {
 		{"SET #0 = :0, #1 = if_not_exists(#1, :1), #2 = #2 + :2\nREMOVE #3, #4\nADD #5 :3\nDELETE #6 :4", 9},
 		{"begins_with (#10, :12)", 1},
 	} {
-		assert.Equal(t, c.ops, measureExpr(c.expr).ops, c.expr)
-		assert.Equal(t, len(c.expr), measureExpr(c.expr).bytes, c.expr)
+		assert.Equal(t, c.ops, cond.MeasureExpr(c.expr).Ops, c.expr)
+		assert.Equal(t, len(c.expr), cond.MeasureExpr(c.expr).Bytes, c.expr)
 	}
 }
 
@@ -37,9 +38,9 @@ func assertWithinLimits(t *testing.T, what string, exprs ...*string) {
 		if e == nil {
 			continue
 		}
-		c := measureExpr(*e)
+		c := cond.MeasureExpr(*e)
 		assert.LessOrEqual(t, len(*e), 4096, what)
-		assert.LessOrEqual(t, c.ops, 300, what)
+		assert.LessOrEqual(t, c.Ops, 300, what)
 	}
 }
 
@@ -149,16 +150,16 @@ func TestPartialSaveBudget(t *testing.T) {
 		fresh, err := tbl.NewItem(wideLoaded(tbl, c.n).Map())
 		require.NoError(t, err)
 		require.NoError(t, fresh.PartialSave(ctx))
-		var cond *string
+		var cnd *string
 		if c.n > 250 {
-			cond = api.puts[len(api.puts)-1].ConditionExpression
+			cnd = api.puts[len(api.puts)-1].ConditionExpression
 		} else {
 			u := api.updates[len(api.updates)-1]
 			assertWithinLimits(t, "new item update", u.UpdateExpression)
-			cond = u.ConditionExpression
+			cnd = u.ConditionExpression
 		}
-		require.NotNil(t, cond)
-		assert.Equal(t, "attribute_not_exists (#0)", *cond)
+		require.NotNil(t, cnd)
+		assert.Equal(t, "attribute_not_exists (#0)", *cnd)
 	}
 
 	// A partial item whose actions exceed an update expression is refused
@@ -176,17 +177,17 @@ func TestPartialSaveBudget(t *testing.T) {
 }
 
 func TestCheckExprLimits(t *testing.T) {
-	cond := expression.Name("a").Equal(expression.Value(1))
+	cnd := expression.Name("a").Equal(expression.Value(1))
 	for range 150 {
-		cond = cond.And(expression.Name("a").Equal(expression.Value(1)))
+		cnd = cnd.And(expression.Name("a").Equal(expression.Value(1)))
 	}
-	_, err := buildExpr(expression.NewBuilder().WithCondition(cond))
+	_, err := cond.BuildExpr(expression.NewBuilder().WithCondition(cnd))
 	assert.ErrorIs(t, err, ErrInvalidFilter, "301 operators")
 
 	upd := expression.Set(expression.Name("a"), expression.Value(1))
 	for i := range 400 {
 		upd = upd.Set(expression.Name(fmt.Sprint("a", i)), expression.Value(1))
 	}
-	_, err = buildExpr(expression.NewBuilder().WithUpdate(upd))
+	_, err = cond.BuildExpr(expression.NewBuilder().WithUpdate(upd))
 	assert.ErrorIs(t, err, ErrInvalidValue, "an update over 4 KB")
 }

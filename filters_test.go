@@ -135,7 +135,7 @@ func TestFilterErrors(t *testing.T) {
 	t.Parallel()
 	hundredOne := make([]int, 101)
 	cases := []struct {
-		cond Condition
+		cnd  Condition
 		key  string
 		want error
 	}{
@@ -160,11 +160,11 @@ func TestFilterErrors(t *testing.T) {
 		{Expr(expression.Name("").Equal(expression.Value(1))), "", ErrInvalidFilter},
 	}
 	for _, c := range cases {
-		_, _, err := buildCondition([]Condition{c.cond}, nil)
-		require.Error(t, err, "%v", c.cond)
-		assert.ErrorIs(t, err, c.want, "%v", c.cond)
+		_, _, err := buildCondition([]Condition{c.cnd}, nil)
+		require.Error(t, err, "%v", c.cnd)
+		assert.ErrorIs(t, err, c.want, "%v", c.cnd)
 		var fe *FilterError
-		require.ErrorAs(t, err, &fe, "%v", c.cond)
+		require.ErrorAs(t, err, &fe, "%v", c.cnd)
 		assert.Equal(t, c.key, fe.Key)
 	}
 	// Values that cannot be stored are *ValueError naming the key.
@@ -288,16 +288,16 @@ func FuzzFilter(f *testing.F) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 		}
-		var cond Condition = Filter{key: v}
+		var cnd Condition = Filter{key: v}
 		switch uint(kind) / 9 % 4 { // the filter alone, or inside each combinator
 		case 1:
-			cond = AnyOf(Filter{key: v})
+			cnd = AnyOf(Filter{key: v})
 		case 2:
-			cond = Not(cond)
+			cnd = Not(cnd)
 		case 3:
-			cond = And(Or(cond, Exists("x")), NotExists("y"))
+			cnd = And(Or(cnd, Exists("x")), NotExists("y"))
 		}
-		cb, ok, err := buildCondition([]Condition{cond}, nil)
+		cb, ok, err := buildCondition([]Condition{cnd}, nil)
 		check(err)
 		if err == nil && ok {
 			if _, err := expression.NewBuilder().WithFilter(cb).Build(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamap/dynamap/internal/cond"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -349,14 +350,14 @@ func TestFixItem_MarkCleanKeepsPartial(t *testing.T) {
 // A4, the alias itself: a name holding brackets, and a real name that
 // looks like an alias, both come back as themselves.
 func TestFixItem_ExprNameAlias(t *testing.T) {
-	odd := []string{"x[1]", "a]b", "[", "x[1][2]", aliasPrefix + "41", aliasPrefix + "zz", "plain"}
+	odd := []string{"x[1]", "a]b", "[", "x[1][2]", cond.AliasPrefix + "41", cond.AliasPrefix + "zz", "plain"}
 	var conds []expression.ConditionBuilder
 	for _, name := range odd {
-		conds = append(conds, exprName(name).Equal(expression.Value(1)))
+		conds = append(conds, cond.ExprName(name).Equal(expression.Value(1)))
 	}
 	expr, err := expression.NewBuilder().WithCondition(expression.And(conds[0], conds[1], conds[2:]...)).Build()
 	require.NoError(t, err)
-	unaliasNames(expr.Names())
+	cond.UnaliasNames(expr.Names())
 	var got []string
 	for _, n := range expr.Names() {
 		got = append(got, n)
@@ -365,18 +366,18 @@ func TestFixItem_ExprNameAlias(t *testing.T) {
 
 	// The update shape cache keeps conditions on a path apart from those
 	// on the whole attribute.
-	p, err := parsePath("address.city")
+	p, err := cond.ParsePath("address.city")
 	require.NoError(t, err)
-	whole, part := newUpdateShape(2), newUpdateShape(2)
+	// (internal/cond's TestUpdateShapeKeyKeepsPathsApart checks the keys.)
+	whole, part := cond.NewUpdateShape(2), cond.NewUpdateShape(2)
 	whole.Set("n", numAV("1"))
-	whole.Cond(condTerm{name: "address", want: numAV("1")})
+	whole.Cond("address", nil, numAV("1"))
 	part.Set("n", numAV("1"))
-	part.Cond(condTerm{name: "address", want: numAV("1"), path: p})
-	assert.NotEqual(t, whole.key(), part.key())
-	bw, err := whole.build()
+	part.Cond("address", p, numAV("1"))
+	bw, err := whole.Build()
 	require.NoError(t, err)
-	bp, err := part.build()
+	bp, err := part.Build()
 	require.NoError(t, err)
-	assert.NotEqual(t, *bw.condition, *bp.condition)
-	assert.Subset(t, slices.Collect(maps.Values(bp.names)), []string{"address", "city"})
+	assert.NotEqual(t, *bw.Condition, *bp.Condition)
+	assert.Subset(t, slices.Collect(maps.Values(bp.Names)), []string{"address", "city"})
 }

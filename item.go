@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // Item is one DynamoDB item of a Table: its attribute values and a copy of
@@ -41,7 +42,7 @@ type Item struct {
 	// paths below it: its value holds only those parts, so the item refuses
 	// changes below it, and PartialSave conditions a change of the whole
 	// attribute on those parts. Never modified once set (copied on change).
-	nested map[string][]attrPath
+	nested map[string][]cond.Path
 	// rewrites are attributes of nested that Set replaced whole: the next
 	// PartialSave writes them even when the new value equals the loaded
 	// part (which is not what DynamoDB holds).
@@ -63,23 +64,23 @@ func (it *Item) markLoaded(partial bool, attrs []string) {
 // nestedProjection returns the top-level attributes that the projection
 // of attrs (read as readProjection reads them) loads only in part, with
 // the projected paths below each.
-func nestedProjection(s *tableSchema, attrs []string) map[string][]attrPath {
+func nestedProjection(s *tableSchema, attrs []string) map[string][]cond.Path {
 	isKey := keyAttrNames(s, "")
-	var nested map[string][]attrPath
+	var nested map[string][]cond.Path
 	whole := map[string]bool{}
 	for _, a := range attrs {
-		p, err := resolvePath(a, isKey)
-		if err != nil || (isKey != nil && isKey(p.top())) {
+		p, err := cond.ResolvePath(a, isKey)
+		if err != nil || (isKey != nil && isKey(p.Top())) {
 			continue // the read refused it, or it selects (part of) a key: loaded whole
 		}
-		if !p.nested() {
-			whole[p.top()] = true
+		if !p.Nested() {
+			whole[p.Top()] = true
 			continue
 		}
 		if nested == nil {
-			nested = map[string][]attrPath{}
+			nested = map[string][]cond.Path{}
 		}
-		nested[p.top()] = append(nested[p.top()], p)
+		nested[p.Top()] = append(nested[p.Top()], p)
 	}
 	for name := range whole {
 		delete(nested, name)
@@ -89,15 +90,15 @@ func nestedProjection(s *tableSchema, attrs []string) map[string][]attrPath {
 
 // loadedInPart returns the error of a change at path p below an attribute
 // the item loaded only in part (nil when p is not below one).
-func (it *Item) loadedInPart(s string, p attrPath) error {
-	if !p.nested() || it.nested[p.top()] == nil {
+func (it *Item) loadedInPart(s string, p cond.Path) error {
+	if !p.Nested() || it.nested[p.Top()] == nil {
 		return nil
 	}
-	loaded := make([]string, len(it.nested[p.top()]))
-	for i, lp := range it.nested[p.top()] {
+	loaded := make([]string, len(it.nested[p.Top()]))
+	for i, lp := range it.nested[p.Top()] {
 		loaded[i] = lp.String()
 	}
-	return &ValueError{Attribute: s, Reason: fmt.Sprintf("the item loaded only part of %q (%s): Set or Remove the whole attribute, or change the path with Table.UpdateItem", p.top(), strings.Join(loaded, ", "))}
+	return &ValueError{Attribute: s, Reason: fmt.Sprintf("the item loaded only part of %q (%s): Set or Remove the whole attribute, or change the path with Table.UpdateItem", p.Top(), strings.Join(loaded, ", "))}
 }
 
 // unshare gives data and orig maps of their own before either changes.
@@ -167,20 +168,20 @@ func (it *Item) lookup(path string) (types.AttributeValue, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return p.get(it.data)
+	return p.Get(it.data)
 }
 
 // path resolves s by the names-and-paths rule, with the table's key
 // attributes (of the table and its indexes) and version attribute literal.
 // Before every key name is known without I/O, a multi-step path may be a
 // key name: that is an error wrapping ErrSchema.
-func (it *Item) path(s string) (attrPath, error) {
+func (it *Item) path(s string) (cond.Path, error) {
 	isKey, known := it.keyNames()
-	p, err := resolveItemPath(s, isKey)
+	p, err := cond.ResolveItemPath(s, isKey)
 	if err != nil {
 		return nil, err
 	}
-	if !known && p.nested() {
+	if !known && p.Nested() {
 		return nil, fmt.Errorf("%w: the key schema of table %q is not known yet, so %q may name a key attribute: call Table.KeyNames (or Describe) first, or quote a literal name with dynamap.Name",
 			ErrSchema, it.table.name, s)
 	}
@@ -274,8 +275,8 @@ func (it *Item) Set(path string, v any) error {
 		return codec.PrefixAttr(err, path)
 	}
 	top := av
-	if p.nested() {
-		if top, _, err = p.with(it.data, av, false); err != nil {
+	if p.Nested() {
+		if top, _, err = p.With(it.data, av, false); err != nil {
 			return err
 		}
 	}
@@ -283,10 +284,10 @@ func (it *Item) Set(path string, v any) error {
 		it.data = map[string]types.AttributeValue{}
 	}
 	it.unshare()
-	it.data[p.top()] = top
-	it.dropRemovals(p.top())
-	if !p.nested() && it.nested[p.top()] != nil && !slices.Contains(it.rewrites, p.top()) {
-		it.rewrites = append(slices.Clip(it.rewrites), p.top())
+	it.data[p.Top()] = top
+	it.dropRemovals(p.Top())
+	if !p.Nested() && it.nested[p.Top()] != nil && !slices.Contains(it.rewrites, p.Top()) {
+		it.rewrites = append(slices.Clip(it.rewrites), p.Top())
 	}
 	return nil
 }
@@ -319,33 +320,33 @@ func (it *Item) Remove(paths ...string) error {
 		if err := it.loadedInPart(s, p); err != nil {
 			return err
 		}
-		if _, ok := data[p.top()]; !ok {
-			_, had := it.orig[p.top()]
+		if _, ok := data[p.Top()]; !ok {
+			_, had := it.orig[p.Top()]
 			switch {
 			case !it.partial || had:
-			case p.nested():
-				return &ValueError{Attribute: s, Reason: fmt.Sprintf("the partial item did not load %q: remove the whole attribute, or use Table.RemoveAttributes", p.top())}
-			case !slices.Contains(removals, p.top()):
-				removals = append(removals, p.top())
+			case p.Nested():
+				return &ValueError{Attribute: s, Reason: fmt.Sprintf("the partial item did not load %q: remove the whole attribute, or use Table.RemoveAttributes", p.Top())}
+			case !slices.Contains(removals, p.Top()):
+				removals = append(removals, p.Top())
 			}
 			continue
 		}
-		if !p.nested() {
-			delete(data, p.top())
-			if i := slices.Index(rewrites, p.top()); i >= 0 {
+		if !p.Nested() {
+			delete(data, p.Top())
+			if i := slices.Index(rewrites, p.Top()); i >= 0 {
 				rewrites = slices.Delete(slices.Clone(rewrites), i, i+1)
 			}
-			if _, had := it.orig[p.top()]; it.partial && !had && !slices.Contains(removals, p.top()) {
-				removals = append(removals, p.top()) // set, never loaded: may be stored
+			if _, had := it.orig[p.Top()]; it.partial && !had && !slices.Contains(removals, p.Top()) {
+				removals = append(removals, p.Top()) // set, never loaded: may be stored
 			}
 			continue
 		}
-		top, changed, err := p.with(data, nil, true)
+		top, changed, err := p.With(data, nil, true)
 		if err != nil {
 			return err
 		}
 		if changed {
-			data[p.top()] = top
+			data[p.Top()] = top
 		}
 	}
 	it.data, it.shared, it.removals, it.rewrites = data, false, removals, rewrites
@@ -564,16 +565,12 @@ func (it *Item) putDone(item map[string]types.AttributeValue) {
 type condTerm struct {
 	name string
 	want types.AttributeValue
-	path attrPath // nil: the whole attribute name
+	path cond.Path // nil: the whole attribute name
 }
 
 // operand returns the term's attribute as an expression name.
 func (c condTerm) operand() expression.NameBuilder {
-	nb := exprName(c.name)
-	for _, st := range c.path[min(1, len(c.path)):] {
-		nb = nb.AppendName(exprName(st.name))
-	}
-	return nb
+	return cond.TermName(c.name, c.path)
 }
 
 func (c condTerm) builder() expression.ConditionBuilder {
@@ -586,7 +583,7 @@ func (c condTerm) builder() expression.ConditionBuilder {
 // stored returns the term's attribute in a stored item.
 func (c condTerm) stored(item map[string]types.AttributeValue) (types.AttributeValue, bool) {
 	if c.path != nil {
-		return c.path.get(item)
+		return c.path.Get(item)
 	}
 	av, ok := item[c.name]
 	return av, ok
@@ -604,12 +601,12 @@ func (c condTerm) what() string {
 // 100,000 placeholders: "(#nnnnn = :nnnnn) AND " or
 // "(attribute_not_exists (#nnnnn)) AND ", two operators either way, and
 // ".#nnnnn" for each step of a path below the top-level name.
-func (c condTerm) cost() exprCost {
+func (c condTerm) cost() cond.ExprCost {
 	steps := 7 * max(len(c.path)-1, 0)
 	if c.want == nil {
-		return exprCost{bytes: 38 + steps, ops: 2}
+		return cond.ExprCost{Bytes: 38 + steps, Ops: 2}
 	}
-	return exprCost{bytes: 24 + steps, ops: 2}
+	return cond.ExprCost{Bytes: 24 + steps, Ops: 2}
 }
 
 // partTerms returns the conditions on the parts of attribute name that a
@@ -617,13 +614,13 @@ func (c condTerm) cost() exprCost {
 // loaded value in orig, or is absent. A path through a list index is left
 // out: DynamoDB returns the projected elements of a list packed together,
 // so the loaded list does not say which element each one was.
-func partTerms(name string, paths []attrPath, orig map[string]types.AttributeValue) []condTerm {
+func partTerms(name string, paths []cond.Path, orig map[string]types.AttributeValue) []condTerm {
 	terms := make([]condTerm, 0, len(paths))
 	for _, p := range paths {
-		if slices.ContainsFunc(p, func(st pathStep) bool { return st.isIndex }) {
+		if p.HasIndex() {
 			continue
 		}
-		want, _ := p.get(orig)
+		want, _ := p.Get(orig)
 		terms = append(terms, condTerm{name: name, want: want, path: p})
 	}
 	return terms
@@ -631,19 +628,19 @@ func partTerms(name string, paths []attrPath, orig map[string]types.AttributeVal
 
 // fixedCondCost is an upper bound of what one of dynamap's own conditions
 // (a version equality, attribute_not_exists of the hash key) costs.
-var fixedCondCost = exprCost{bytes: 40, ops: 2}
+var fixedCondCost = cond.ExprCost{Bytes: 40, Ops: 2}
 
 // termsThatFit returns how many of terms, in order, fit in one condition
 // beside conditions costing fixed.
-func termsThatFit(fixed exprCost, terms []condTerm) int {
+func termsThatFit(fixed cond.ExprCost, terms []condTerm) int {
 	used := fixed
 	for i, c := range terms {
 		tc := c.cost()
-		if used.bytes+tc.bytes > maxExprBytes || used.ops+tc.ops > maxExprOperators {
+		if used.Bytes+tc.Bytes > cond.MaxExprBytes || used.Ops+tc.Ops > cond.MaxExprOperators {
 			return i
 		}
-		used.bytes += tc.bytes
-		used.ops += tc.ops
+		used.Bytes += tc.Bytes
+		used.Ops += tc.Ops
 	}
 	return len(terms)
 }
@@ -710,7 +707,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 	if !cfg.overwrite {
 		switch {
 		case it.orig == nil:
-			own = append(own, expression.AttributeNotExists(exprName(s.keys[0].Name)))
+			own = append(own, expression.AttributeNotExists(cond.ExprName(s.keys[0].Name)))
 		case t.version != "":
 			own = append(own, versionCondition(t.version, it.orig[t.version]))
 		default:
@@ -756,7 +753,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 // *FilterError wrapping ErrInvalidFilter.
 func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writeConfig, isKey func(string) bool) (expr expression.Expression, has bool, rest []condTerm, err error) {
 	required := slices.Clone(own)
-	fixed := exprCost{bytes: fixedCondCost.bytes * len(own), ops: fixedCondCost.ops * len(own)}
+	fixed := cond.ExprCost{Bytes: fixedCondCost.Bytes * len(own), Ops: fixedCondCost.Ops * len(own)}
 	if len(cfg.expected) > 0 {
 		user, ok, err := buildCondition(cfg.expected, isKey)
 		if err != nil {
@@ -765,13 +762,13 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		if ok {
 			required = append(required, user)
 			if len(terms) > 0 {
-				ue, err := buildExpr(expression.NewBuilder().WithCondition(user))
+				ue, err := cond.BuildExpr(expression.NewBuilder().WithCondition(user))
 				if err != nil {
 					return expr, false, nil, err
 				}
-				c := measureExpr(*ue.Condition())
-				fixed.bytes += c.bytes + len("() AND ")
-				fixed.ops += c.ops + 1
+				c := cond.MeasureExpr(*ue.Condition())
+				fixed.Bytes += c.Bytes + len("() AND ")
+				fixed.Ops += c.Ops + 1
 			}
 		}
 	}
@@ -781,16 +778,16 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		for _, c := range terms[:k] {
 			conds = append(conds, c.builder())
 		}
-		cond, _ := combineConditions(conds, &writeConfig{}, nil)
-		if cond == nil {
+		cnd, _ := combineConditions(conds, &writeConfig{}, nil)
+		if cnd == nil {
 			return expr, false, terms, nil
 		}
-		expr, err = expression.NewBuilder().WithCondition(*cond).Build()
+		expr, err = expression.NewBuilder().WithCondition(*cnd).Build()
 		if err != nil {
 			return expr, false, nil, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
 		}
-		unaliasNames(expr.Names())
-		reason := exprOverLimit("condition", expr.Condition())
+		cond.UnaliasNames(expr.Names())
+		reason := cond.ExprOverLimit("condition", expr.Condition())
 		if reason == "" {
 			return expr, true, terms[k:], nil
 		}
@@ -941,9 +938,9 @@ func (it *Item) PartialSave(ctx context.Context) error {
 		}
 	}
 	k := termsThatFit(fixedCondCost, terms)
-	var expr builtUpdate
+	var expr cond.BuiltUpdate
 	for {
-		shape := newUpdateShape(len(changed) + len(removed) + len(unloaded) + k + 2)
+		shape := cond.NewUpdateShape(len(changed) + len(removed) + len(unloaded) + k + 2)
 		for _, name := range changed {
 			shape.Set(name, it.data[name])
 		}
@@ -954,7 +951,7 @@ func (it *Item) PartialSave(ctx context.Context) error {
 			shape.Set(t.version, next)
 		}
 		for _, c := range terms[:k] {
-			shape.Cond(c)
+			shape.Cond(c.name, c.path, c.want)
 		}
 		switch {
 		case it.orig == nil:
@@ -966,18 +963,18 @@ func (it *Item) PartialSave(ctx context.Context) error {
 				shape.Absent(t.version)
 			}
 		}
-		expr, err = shape.build()
+		expr, err = shape.Build()
 		if err != nil {
 			return &ValueError{Reason: "cannot build update", Err: err}
 		}
-		if exprOverLimit("update", expr.update) != "" {
+		if cond.ExprOverLimit("update", expr.Update) != "" {
 			return it.partialSaveByPut(ctx, s, len(changed)+len(removed)+len(unloaded))
 		}
-		if exprOverLimit("condition", expr.condition) == "" {
+		if cond.ExprOverLimit("condition", expr.Condition) == "" {
 			break
 		}
 		if k == 0 {
-			return &ValueError{Reason: "cannot build update: " + exprOverLimit("condition", expr.condition)}
+			return &ValueError{Reason: "cannot build update: " + cond.ExprOverLimit("condition", expr.Condition)}
 		}
 		k -= k/10 + 1 // the estimate was short: leave more to the read
 	}
@@ -989,10 +986,10 @@ func (it *Item) PartialSave(ctx context.Context) error {
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 &t.name,
 		Key:                       key,
-		UpdateExpression:          expr.update,
-		ConditionExpression:       expr.condition,
-		ExpressionAttributeNames:  expr.names,
-		ExpressionAttributeValues: expr.values,
+		UpdateExpression:          expr.Update,
+		ConditionExpression:       expr.Condition,
+		ExpressionAttributeNames:  expr.Names,
+		ExpressionAttributeValues: expr.Values,
 	}
 	if in.ConditionExpression != nil {
 		in.ReturnValuesOnConditionCheckFailure = onConditionFailure
@@ -1042,9 +1039,9 @@ func updateFits(sets, removes int, version bool) bool {
 	if version {
 		sets++
 	}
-	d := len(strconv.Itoa(2*(sets+removes) + 2*maxExprOperators))
-	c := exprCost{bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), ops: sets + removes + 1}
-	return c.fits()
+	d := len(strconv.Itoa(2*(sets+removes) + 2*cond.MaxExprOperators))
+	c := cond.ExprCost{Bytes: (6+2*d)*sets + (3+d)*removes + len("SET  REMOVE "), Ops: sets + removes + 1}
+	return c.Fits()
 }
 
 // partialSaveByPut writes a PartialSave whose actions exceed one update
@@ -1086,17 +1083,17 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t.version != "" {
 		conds = append(conds, versionCondition(t.version, it.orig[t.version]))
 	}
-	cond, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
+	cnd, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
 	if err != nil {
 		return err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: key}
-	if cond != nil {
-		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
+	if cnd != nil {
+		expr, err := cond.BuildExpr(expression.NewBuilder().WithCondition(*cnd))
 		if err != nil {
 			return err
 		}
-		unaliasNames(expr.Names())
+		cond.UnaliasNames(expr.Names())
 		in.ConditionExpression = expr.Condition()
 		in.ExpressionAttributeNames = expr.Names()
 		in.ExpressionAttributeValues = expr.Values()
@@ -1141,9 +1138,9 @@ func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, is
 // absent when loaded is nil.
 func versionCondition(name string, loaded types.AttributeValue) expression.ConditionBuilder {
 	if loaded == nil {
-		return expression.AttributeNotExists(exprName(name))
+		return expression.AttributeNotExists(cond.ExprName(name))
 	}
-	return exprName(name).Equal(expression.Value(loaded))
+	return cond.ExprName(name).Equal(expression.Value(loaded))
 }
 
 // nextVersion returns cur+1 (1 when cur is nil). A version that is not an

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // GetItem reads the item with the given key. Options: Consistent (default:
@@ -69,31 +70,31 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 // bad path is a *ValueError.
 func readProjection(s *tableSchema, attrs, extra []string) (proj expression.ProjectionBuilder, strip []string, err error) {
 	isKey := keyAttrNames(s, "")
-	var paths []string // the paths added, as attrPath.String spells them
-	add := func(p attrPath) bool {
+	var paths []string // the paths added, as cond.Path.String spells them
+	add := func(p cond.Path) bool {
 		ps := p.String()
 		if slices.Contains(paths, ps) {
 			return false
 		}
 		paths = append(paths, ps)
-		proj = proj.AddNames(p.builder())
+		proj = proj.AddNames(p.Builder())
 		return true
 	}
 	for _, a := range attrs {
-		p, err := resolvePath(a, isKey)
+		p, err := cond.ResolvePath(a, isKey)
 		if err != nil {
 			return proj, nil, err
 		}
-		if p.nested() && isKey(p.top()) {
+		if p.Nested() && isKey(p.Top()) {
 			continue
 		}
 		add(p)
 	}
 	for _, f := range s.keys {
-		add(literalPath(f.Name))
+		add(cond.LiteralPath(f.Name))
 	}
 	for _, name := range extra {
-		if add(literalPath(name)) {
+		if add(cond.LiteralPath(name)) {
 			strip = append(strip, name)
 		}
 	}
@@ -102,7 +103,7 @@ func readProjection(s *tableSchema, attrs, extra []string) (proj expression.Proj
 
 // projectionExpr builds the projection expression of GetItem, HasItem,
 // BatchGet and TransactGet: attrs (see readProjection; may be empty) plus
-// the table's key attributes. It goes through buildExpr, as every read's
+// the table's key attributes. It goes through cond.BuildExpr, as every read's
 // expressions do: a projection over DynamoDB's limits (4 KB, 300
 // operators) is a *FilterError wrapping ErrInvalidFilter, before any
 // request.
@@ -111,7 +112,7 @@ func projectionExpr(s *tableSchema, attrs []string) (expression.Expression, erro
 	if err != nil {
 		return expression.Expression{}, err
 	}
-	return buildExpr(expression.NewBuilder().WithProjection(proj))
+	return cond.BuildExpr(expression.NewBuilder().WithProjection(proj))
 }
 
 // HasItem reports whether an item with the given key exists (boto's
@@ -209,13 +210,13 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 	if err != nil {
 		return false, err
 	}
-	cond, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
+	cnd, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
 	if err != nil {
 		return false, err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: &t.name, Key: kav, ReturnValues: types.ReturnValueAllOld}
-	if cond != nil {
-		expr, err := buildExpr(expression.NewBuilder().WithCondition(*cond))
+	if cnd != nil {
+		expr, err := cond.BuildExpr(expression.NewBuilder().WithCondition(*cnd))
 		if err != nil {
 			return false, err
 		}

@@ -123,9 +123,9 @@ func PageSize(n int32) QueryScanOption {
 // copied, its values converted, when Where is called: changing the map, a
 // []byte or an in or between slice afterwards changes nothing. Default: no
 // filter.
-func Where(cond Condition) QueryScanOption {
-	cond = freezeCondition(cond)
-	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, cond) })
+func Where(cnd Condition) QueryScanOption {
+	cnd = freezeCondition(cnd)
+	return queryScanFunc(func(c *readConfig) { c.where = append(c.where, cnd) })
 }
 
 // StartFrom resumes a Query or Scan from a cursor returned by
@@ -256,9 +256,9 @@ func (c *writeConfig) setOld(t *Table, av map[string]types.AttributeValue) {
 // conditions; use Or or AnyOf to OR conditions. A Filter is copied, its
 // values converted, when Expected is called. Default: no condition beyond
 // the call's own.
-func Expected(cond Condition) WriteCondition {
-	cond = freezeCondition(cond)
-	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, cond) })
+func Expected(cnd Condition) WriteCondition {
+	cnd = freezeCondition(cnd)
+	return writeFunc(func(c *writeConfig) { c.expected = append(c.expected, cnd) })
 }
 
 // SDKOption is the option SDKOptions returns. It fits the calls that read

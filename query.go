@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/dynamap/dynamap/internal/cond"
 	"github.com/dynamap/dynamap/internal/pager"
 )
 
@@ -48,10 +48,10 @@ func (t *Table) Scan(filter Filter, opts ...ScanOption) *ResultSet {
 // read returns the ResultSet of a Query (query: cond is the key condition)
 // or a Scan (cond is the filter), planned by readPlan when it is iterated.
 // cond is copied, its values converted, now.
-func (t *Table) read(query bool, cond Filter, cfg *readConfig) *ResultSet {
-	cond = freezeFilter(cond)
+func (t *Table) read(query bool, cnd Filter, cfg *readConfig) *ResultSet {
+	cnd = cond.FreezeFilter(cnd)
 	return newResultSet(t, cfg.limit, cfg.startFrom, cfg.attrs, func(ctx context.Context) (*plan, error) {
-		return t.readPlan(ctx, query, cond, cfg)
+		return t.readPlan(ctx, query, cnd, cfg)
 	})
 }
 
@@ -86,7 +86,7 @@ type exprs struct {
 // buildExprs compiles a read's expressions. With Attributes, the projection
 // also fetches the table's key attributes (kept in the items) and the other
 // resume-key attributes (returned in strip: removed from the items before
-// they are yielded). Both go through buildExpr: over DynamoDB's limits, a
+// they are yielded). Both go through cond.BuildExpr: over DynamoDB's limits, a
 // key condition, filter or projection is a *FilterError.
 func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *expression.ConditionBuilder, attrs []string, resume map[string]keySpec) (exprs, []string, error) {
 	var out exprs
@@ -99,7 +99,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 	}
 	var err error
 	if key != nil || filter != nil {
-		if out.count, err = buildExpr(base); err != nil {
+		if out.count, err = cond.BuildExpr(base); err != nil {
 			return out, nil, err
 		}
 	}
@@ -111,7 +111,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 	if err != nil {
 		return out, nil, err
 	}
-	if out.items, err = buildExpr(base.WithProjection(proj)); err != nil {
+	if out.items, err = cond.BuildExpr(base.WithProjection(proj)); err != nil {
 		return out, nil, err
 	}
 	return out, strip, nil
@@ -122,7 +122,7 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 // DynamoDB is asked: a Query's key condition, its filters refused on key
 // attributes, its cursor checked against the key condition, and its
 // request (Reverse); a Scan's segments and its request.
-func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *readConfig) (*plan, error) {
+func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readConfig) (*plan, error) {
 	total, segs := 0, []int{0}
 	if !query {
 		var err error
@@ -141,13 +141,13 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 	var kc *expression.KeyConditionBuilder
 	conds := cfg.where
 	if query {
-		k, err := buildKeyCondition(cond, keys, what)
+		k, err := buildKeyCondition(cnd, keys, what)
 		if err != nil {
 			return nil, err
 		}
 		kc = &k
 	} else {
-		conds = append([]Condition{cond}, cfg.where...)
+		conds = append([]Condition{cnd}, cfg.where...)
 	}
 	var filter *expression.ConditionBuilder
 	if cb, ok, err := buildCondition(conds, keyAttrNames(s, t.version)); err != nil {
@@ -182,7 +182,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cond Filter, cfg *read
 		}
 		if query {
 			for _, sg := range p.Segs {
-				if reason := keyConditionExcludes(cond, sg.Key, cfg.reverse); reason != "" {
+				if reason := keyConditionExcludes(cnd, sg.Key, cfg.reverse); reason != "" {
 					return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/conn"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // maxTxActions is DynamoDB's limit of actions in one transaction.
@@ -156,9 +157,9 @@ func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
 // transaction unless the item with key in t matches cond (see Condition;
 // an empty one is a *FilterError). key and cond are copied when TxCheck is
 // called.
-func (t *Table) TxCheck(key Key, cond Condition) TxOp {
+func (t *Table) TxCheck(key Key, cnd Condition) TxOp {
 	key, keyErr := t.freezeKey(key)
-	cond = freezeCondition(cond)
+	cnd = freezeCondition(cnd)
 	return &txAction{t: t, what: "check", build: func(s *tableSchema) (txBuilt, error) {
 		if keyErr != nil {
 			return txBuilt{}, keyErr
@@ -167,7 +168,7 @@ func (t *Table) TxCheck(key Key, cond Condition) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition([]Condition{cond}, keyAttrNames(s, t.version))
+		expr, ok, err := txCondition([]Condition{cnd}, keyAttrNames(s, t.version))
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -227,11 +228,11 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 // txCondition ANDs the caller's conditions, isKey's names literal, and
 // builds the expression.
 func txCondition(conds []Condition, isKey func(string) bool) (expression.Expression, bool, error) {
-	cond, ok, err := buildCondition(conds, isKey)
+	cnd, ok, err := buildCondition(conds, isKey)
 	if err != nil || !ok {
 		return expression.Expression{}, false, err
 	}
-	expr, err := buildExpr(expression.NewBuilder().WithCondition(cond))
+	expr, err := cond.BuildExpr(expression.NewBuilder().WithCondition(cnd))
 	if err != nil {
 		return expression.Expression{}, false, err
 	}

@@ -101,7 +101,7 @@ func TestTransactWriteRejectsBadInputBeforeRequest(t *testing.T) {
 		"missing key":     {[]TxOp{users.TxPut(map[string]any{"name": "x"})}, ErrMissingKey},
 		"bad key type":    {[]TxOp{orders.TxDelete(Key{"id": "a", "n": "x"})}, ErrInvalidKey},
 		"bad filter":      {[]TxOp{users.TxCheck(Key{"id": "a"}, Filter{"age__nope": 1})}, ErrUnknownFilterType},
-		"no check cond":   {[]TxOp{users.TxCheck(Key{"id": "a"}, nil)}, ErrInvalidFilter},
+		"no check cnd":    {[]TxOp{users.TxCheck(Key{"id": "a"}, nil)}, ErrInvalidFilter},
 		"empty update":    {[]TxOp{users.TxUpdate(Key{"id": "a"})}, ErrInvalidValue},
 		"update key attr": {[]TxOp{users.TxUpdate(Key{"id": "a"}, SetValue("id", "b"))}, ErrInvalidKey},
 		"same item twice": {[]TxOp{users.TxPut(map[string]any{"id": "a"}), users.TxDelete(Key{"id": "a"})}, ErrInvalidValue},

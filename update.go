@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
 )
 
 // UpdateItemOption is an argument of Table.UpdateItem: an UpdateAction, or
@@ -138,9 +139,9 @@ func Strict() UpdateAction { return updateFunc(func(c *updateConfig) { c.strict 
 // Condition); several are ANDed, use Or or AnyOf to OR conditions. A failed
 // condition is ErrConditionalCheckFailed. A Filter is copied, its values
 // converted, when If is called. Default: no condition.
-func If(cond Condition) UpdateAction {
-	cond = freezeCondition(cond)
-	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, cond) })
+func If(cnd Condition) UpdateAction {
+	cnd = freezeCondition(cnd)
+	return updateFunc(func(c *updateConfig) { c.conds = append(c.conds, cnd) })
 }
 
 // ReturnNew makes UpdateItem return the whole item as it is after the
@@ -233,22 +234,22 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	touchesVersion := false
 	isKey := keyAttrNames(s, t.version)
 	for _, op := range cfg.ops {
-		p, err := resolvePath(op.name, isKey)
+		p, err := cond.ResolvePath(op.name, isKey)
 		if err != nil {
 			return nil, expression.Expression{}, err
 		}
 		for _, f := range s.keys {
-			if p.top() == f.Name {
+			if p.Top() == f.Name {
 				return nil, expression.Expression{}, &KeyError{Table: t.name, Attribute: f.Name, Reason: "key attributes cannot be updated"}
 			}
 		}
 		if err := t.checkUpdateOp(s, p, op); err != nil {
 			return nil, expression.Expression{}, err
 		}
-		if t.version != "" && p.top() == t.version {
+		if t.version != "" && p.Top() == t.version {
 			touchesVersion = true
 		}
-		name := p.builder()
+		name := p.Builder()
 		switch op.kind {
 		case updSet:
 			upd = upd.Set(name, expression.Value(op.av))
@@ -263,26 +264,26 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 		}
 	}
 	if t.version != "" && !touchesVersion {
-		upd = upd.Add(exprName(t.version), expression.Value(codec.N("1")))
+		upd = upd.Add(cond.ExprName(t.version), expression.Value(codec.N("1")))
 	}
 	var conds []expression.ConditionBuilder
 	if cfg.strict {
-		conds = append(conds, expression.AttributeExists(exprName(s.keys[0].Name)))
+		conds = append(conds, expression.AttributeExists(cond.ExprName(s.keys[0].Name)))
 	}
-	cond, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
+	cnd, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
 	if err != nil {
 		return nil, expression.Expression{}, err
 	}
 	b := expression.NewBuilder().WithUpdate(upd)
-	if cond != nil {
-		b = b.WithCondition(*cond)
+	if cnd != nil {
+		b = b.WithCondition(*cnd)
 	}
 	expr, err := b.Build()
 	if err != nil {
 		return nil, expression.Expression{}, &ValueError{Reason: "cannot build update", Err: err}
 	}
-	unaliasNames(expr.Names()) // the version and key names exprName stood in for
-	if err := checkExprLimits(expr); err != nil {
+	cond.UnaliasNames(expr.Names()) // the version and key names cond.ExprName stood in for
+	if err := cond.CheckExprLimits(expr); err != nil {
 		return nil, expression.Expression{}, err
 	}
 	return kav, expr, nil
@@ -295,17 +296,17 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 // take the attribute deeper than DynamoDB's 32 levels. An index key is a
 // scalar, so no path reaches below one. Removing an index key is fine: the
 // item leaves the index.
-func (t *Table) checkUpdateOp(s *tableSchema, p attrPath, op updateOp) error {
-	if p.nested() {
-		if ix := indexKeyOf(s, p.top()); ix != "" {
-			return &KeyError{Table: t.name, Attribute: p.top(), Reason: fmt.Sprintf("key of index %q: a key value is a scalar, %q reaches below it", ix, p.String())}
+func (t *Table) checkUpdateOp(s *tableSchema, p cond.Path, op updateOp) error {
+	if p.Nested() {
+		if ix := indexKeyOf(s, p.Top()); ix != "" {
+			return &KeyError{Table: t.name, Attribute: p.Top(), Reason: fmt.Sprintf("key of index %q: a key value is a scalar, %q reaches below it", ix, p.String())}
 		}
 	}
 	if op.av == nil {
 		return nil
 	}
-	if !p.nested() {
-		return t.checkAttr(s, p.top(), op.av)
+	if !p.Nested() {
+		return t.checkAttr(s, p.Top(), op.av)
 	}
 	if err := checkNested(op.av, len(p)-1); err != nil {
 		return codec.PrefixAttr(err, p.String())
@@ -331,7 +332,7 @@ func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Nu
 	if err != nil {
 		return "", err
 	}
-	p, err := resolvePath(attr, keyAttrNames(s, t.version))
+	p, err := cond.ResolvePath(attr, keyAttrNames(s, t.version))
 	if err != nil {
 		return "", err
 	}
@@ -361,17 +362,17 @@ func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Nu
 // projection of "a[3]" returns a one-element list): an index past the end
 // of a one-element list is that element, since an update of an index past
 // the end would have failed.
-func updatedValue(p attrPath, attrs map[string]types.AttributeValue) (types.AttributeValue, bool) {
-	v, ok := attrs[p.top()]
+func updatedValue(p cond.Path, attrs map[string]types.AttributeValue) (types.AttributeValue, bool) {
+	v, ok := attrs[p.Top()]
 	for _, st := range p[1:] {
 		if !ok {
 			return nil, false
 		}
-		if l, isList := v.(*types.AttributeValueMemberL); st.isIndex && isList && st.index >= len(l.Value) && len(l.Value) == 1 {
+		if l, isList := v.(*types.AttributeValueMemberL); st.IsIndex && isList && st.Index >= len(l.Value) && len(l.Value) == 1 {
 			v = l.Value[0]
 			continue
 		}
-		v, ok = stepInto(v, st)
+		v, ok = cond.StepInto(v, st)
 	}
 	return v, ok
 }

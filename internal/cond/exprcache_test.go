@@ -1,4 +1,4 @@
-package dynamap
+package cond
 
 import (
 	"fmt"
@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func randomShape(r *rand.Rand) updateShape {
+func randomShape(r *rand.Rand) UpdateShape {
 	names := []string{"a", "b.c", "with-dash", "size", "#x", ":y", "a__b", "ünï"}
-	var u updateShape
+	var u UpdateShape
 	var conds []func() // conditions come after the actions, as PartialSave orders them
 	for _, name := range names {
 		v := &types.AttributeValueMemberS{Value: fmt.Sprint(r.IntN(1000))}
@@ -48,16 +49,16 @@ func TestUpdateShapeTemplatesEqualDirectBuilds(t *testing.T) {
 			if len(u.steps) == 0 {
 				continue
 			}
-			got, err := u.build()
+			got, err := u.Build()
 			require.NoError(t, err)
 			want, err := u.render(nil)
 			require.NoError(t, err)
-			assert.Equal(t, deref(want.Update()), deref(got.update))
-			assert.Equal(t, deref(want.Condition()), deref(got.condition))
-			assert.Equal(t, want.Names(), got.names)
-			assert.Equal(t, len(want.Values()), len(got.values))
+			assert.Equal(t, deref(want.Update()), deref(got.Update))
+			assert.Equal(t, deref(want.Condition()), deref(got.Condition))
+			assert.Equal(t, want.Names(), got.Names)
+			assert.Equal(t, len(want.Values()), len(got.Values))
 			for ph, av := range want.Values() {
-				assert.True(t, equalAV(av, got.values[ph]), "placeholder %s", ph)
+				assert.True(t, codec.Equal(av, got.Values[ph]), "placeholder %s", ph)
 			}
 		}
 	}
@@ -75,7 +76,7 @@ func TestUpdateShapeCacheIsSafeForConcurrentUse(t *testing.T) {
 				if len(u.steps) == 0 {
 					continue
 				}
-				if _, err := u.build(); err != nil {
+				if _, err := u.Build(); err != nil {
 					t.Error(err)
 					return
 				}
@@ -83,4 +84,25 @@ func TestUpdateShapeCacheIsSafeForConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// TestUpdateShapeKeyKeepsPathsApart: a condition on a path below an
+// attribute and one on the whole attribute are different shapes.
+func TestUpdateShapeKeyKeepsPathsApart(t *testing.T) {
+	p, err := ParsePath("address.city")
+	require.NoError(t, err)
+	one := &types.AttributeValueMemberN{Value: "1"}
+	whole, part := NewUpdateShape(2), NewUpdateShape(2)
+	whole.Set("n", one)
+	whole.Cond("address", nil, one)
+	part.Set("n", one)
+	part.Cond("address", p, one)
+	assert.NotEqual(t, whole.key(), part.key())
 }

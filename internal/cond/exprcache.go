@@ -1,4 +1,4 @@
-package dynamap
+package cond
 
 import (
 	"strconv"
@@ -10,14 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// An updateShape is an update expression (SET and REMOVE actions) with its
+// An UpdateShape is an update expression (SET and REMOVE actions) with its
 // condition (equalities and attribute_not_exists, ANDed), recorded as a list
 // of steps so that it can be built by the expression package, and the built
 // text reused for every later update of the same shape: only the values
 // differ from one item to the next, and they always go through
 // ExpressionAttributeValues. Building with the expression package costs
 // about 50 allocations; reusing its text costs a values map.
-type updateShape struct {
+type UpdateShape struct {
 	steps []shapeStep
 	nvals int // steps with a value
 }
@@ -33,18 +33,18 @@ const (
 
 type shapeStep struct {
 	kind shapeKind
-	name string               // a top-level attribute name, taken literally (exprName)
-	path attrPath             // for a condition below name: the path (of map keys) from name
+	name string               // a top-level attribute name, taken literally (ExprName)
+	path Path                 // for a condition below name: the path (of map keys) from name
 	av   types.AttributeValue // the value of stepSet and stepEqual
 	val  int                  // the value's index among the shape's values
 }
 
-// newUpdateShape returns a shape with room for n steps.
-func newUpdateShape(n int) updateShape {
-	return updateShape{steps: make([]shapeStep, 0, n)}
+// NewUpdateShape returns a shape with room for n steps.
+func NewUpdateShape(n int) UpdateShape {
+	return UpdateShape{steps: make([]shapeStep, 0, n)}
 }
 
-func (u *updateShape) add(kind shapeKind, name string, av types.AttributeValue) {
+func (u *UpdateShape) add(kind shapeKind, name string, av types.AttributeValue) {
 	st := shapeStep{kind: kind, name: name, av: av, val: -1}
 	if av != nil {
 		st.val = u.nvals
@@ -53,26 +53,44 @@ func (u *updateShape) add(kind shapeKind, name string, av types.AttributeValue) 
 	u.steps = append(u.steps, st)
 }
 
-// Set adds SET name = av; Remove adds REMOVE name; Equal adds the condition
-// name = av; Absent adds the condition attribute_not_exists(name).
-func (u *updateShape) Set(name string, av types.AttributeValue)   { u.add(stepSet, name, av) }
-func (u *updateShape) Remove(name string)                         { u.add(stepRemove, name, nil) }
-func (u *updateShape) Equal(name string, av types.AttributeValue) { u.add(stepEqual, name, av) }
-func (u *updateShape) Absent(name string)                         { u.add(stepAbsent, name, nil) }
+// Set adds the action SET name = av.
+func (u *UpdateShape) Set(name string, av types.AttributeValue) { u.add(stepSet, name, av) }
 
-// Cond adds the condition c (Equal, or Absent when c.want is nil), on the
-// path of c when it has one.
-func (u *updateShape) Cond(c condTerm) {
+// Remove adds the action REMOVE name.
+func (u *UpdateShape) Remove(name string) { u.add(stepRemove, name, nil) }
+
+// Equal adds the condition name = av.
+func (u *UpdateShape) Equal(name string, av types.AttributeValue) { u.add(stepEqual, name, av) }
+
+// Absent adds the condition attribute_not_exists(name).
+func (u *UpdateShape) Absent(name string) { u.add(stepAbsent, name, nil) }
+
+// Cond adds the condition name = want (Absent when want is nil) on the
+// value at path below name (a path of map keys from name, see TermName)
+// when path is not nil.
+func (u *UpdateShape) Cond(name string, path Path, want types.AttributeValue) {
 	kind := stepEqual
-	if c.want == nil {
+	if want == nil {
 		kind = stepAbsent
 	}
-	u.add(kind, c.name, c.want)
-	u.steps[len(u.steps)-1].path = c.path
+	u.add(kind, name, want)
+	u.steps[len(u.steps)-1].path = path
+}
+
+// TermName returns the expression name of the top-level attribute name
+// (taken literally, see ExprName), or of the value at path below it when
+// path is not nil: path's first step stands for name, its other steps are
+// map keys, each taken literally.
+func TermName(name string, path Path) expression.NameBuilder {
+	nb := ExprName(name)
+	for _, st := range path[min(1, len(path)):] {
+		nb = nb.AppendName(ExprName(st.Name))
+	}
+	return nb
 }
 
 // key identifies the shape: the steps, without the values.
-func (u *updateShape) key() string {
+func (u *UpdateShape) key() string {
 	var b strings.Builder
 	n := 0
 	for _, st := range u.steps {
@@ -97,7 +115,7 @@ func (u *updateShape) key() string {
 
 // render builds the expression with value(i) standing for value i, or with
 // the steps' own values when value is nil.
-func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expression.Expression, error) {
+func (u *UpdateShape) render(value func(i int) expression.OperandBuilder) (expression.Expression, error) {
 	if value == nil {
 		value = func(i int) expression.OperandBuilder {
 			for _, st := range u.steps {
@@ -112,7 +130,7 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	hasUpd := false
 	var conds []expression.ConditionBuilder
 	for _, st := range u.steps {
-		name := condTerm{name: st.name, path: st.path}.operand()
+		name := TermName(st.name, st.path)
 		switch st.kind {
 		case stepSet:
 			upd, hasUpd = upd.Set(name, value(st.val)), true
@@ -128,21 +146,21 @@ func (u *updateShape) render(value func(i int) expression.OperandBuilder) (expre
 	if hasUpd {
 		b = b.WithUpdate(upd)
 	}
-	if cond, _ := combineConditions(conds, &writeConfig{}, nil); cond != nil {
-		b = b.WithCondition(*cond)
+	if c, ok, _ := joinConditions(conds, false); ok {
+		b = b.WithCondition(c)
 	}
 	expr, err := b.Build()
 	if err == nil {
-		unaliasNames(expr.Names())
+		UnaliasNames(expr.Names())
 	}
 	return expr, err
 }
 
-// builtUpdate is what an UpdateItem input needs of an updateShape.
-type builtUpdate struct {
-	update, condition *string
-	names             map[string]string // shared between calls of one shape: read only
-	values            map[string]types.AttributeValue
+// BuiltUpdate is what an UpdateItem input needs of an UpdateShape.
+type BuiltUpdate struct {
+	Update, Condition *string
+	Names             map[string]string // shared between calls of one shape: read only
+	Values            map[string]types.AttributeValue
 }
 
 // shapeTemplate is a built shape with its value placeholders by value index.
@@ -162,10 +180,10 @@ var (
 	shapeCount atomic.Int64
 )
 
-// build returns the shape's expression with its values: from the template
+// Build returns the shape's expression with its values: from the template
 // of its shape when there is one, else built (and remembered) with the
 // expression package.
-func (u *updateShape) build() (builtUpdate, error) {
+func (u *UpdateShape) Build() (BuiltUpdate, error) {
 	key := u.key()
 	if t, ok := shapeCache.Load(key); ok {
 		return t.(*shapeTemplate).with(u), nil
@@ -180,14 +198,14 @@ func (u *updateShape) build() (builtUpdate, error) {
 	}
 	expr, err := u.render(nil)
 	if err != nil {
-		return builtUpdate{}, err
+		return BuiltUpdate{}, err
 	}
-	return builtUpdate{update: expr.Update(), condition: expr.Condition(), names: expr.Names(), values: expr.Values()}, nil
+	return BuiltUpdate{Update: expr.Update(), Condition: expr.Condition(), Names: expr.Names(), Values: expr.Values()}, nil
 }
 
 // template builds the shape with a distinct marker number for each value and
 // reads back which placeholder the expression package gave each one.
-func (u *updateShape) template() (*shapeTemplate, bool) {
+func (u *UpdateShape) template() (*shapeTemplate, bool) {
 	expr, err := u.render(func(i int) expression.OperandBuilder {
 		return expression.Value(&types.AttributeValueMemberN{Value: strconv.Itoa(i)})
 	})
@@ -212,13 +230,13 @@ func (u *updateShape) template() (*shapeTemplate, bool) {
 	return t, true
 }
 
-func (t *shapeTemplate) with(u *updateShape) builtUpdate {
-	b := builtUpdate{update: t.update, condition: t.condition, names: t.names}
+func (t *shapeTemplate) with(u *UpdateShape) BuiltUpdate {
+	b := BuiltUpdate{Update: t.update, Condition: t.condition, Names: t.names}
 	if u.nvals > 0 {
-		b.values = make(map[string]types.AttributeValue, u.nvals)
+		b.Values = make(map[string]types.AttributeValue, u.nvals)
 		for _, st := range u.steps {
 			if st.val >= 0 {
-				b.values[t.slots[st.val]] = st.av
+				b.Values[t.slots[st.val]] = st.av
 			}
 		}
 	}

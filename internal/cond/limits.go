@@ -1,4 +1,4 @@
-package dynamap
+package cond
 
 import (
 	"fmt"
@@ -10,18 +10,19 @@ import (
 // condition, projection or update expression), counted on the text as
 // sent, placeholders included.
 const (
-	maxExprBytes     = 4096 // bytes of one expression string
-	maxExprOperators = 300  // operators and functions in one expression
+	MaxExprBytes     = 4096 // bytes of one expression string
+	MaxExprOperators = 300  // operators and functions in one expression
 )
 
-// exprCost is what one expression string spends of DynamoDB's limits.
-type exprCost struct {
-	bytes, ops int
+// ExprCost is what one expression string spends of DynamoDB's limits.
+type ExprCost struct {
+	Bytes, Ops int
 }
 
-func (c exprCost) fits() bool { return c.bytes <= maxExprBytes && c.ops <= maxExprOperators }
+// Fits reports whether c is within both limits.
+func (c ExprCost) Fits() bool { return c.Bytes <= MaxExprBytes && c.Ops <= MaxExprOperators }
 
-// measureExpr measures an expression string built by the expression package.
+// MeasureExpr measures an expression string built by the expression package.
 // Every attribute name and value in such a string is a placeholder (#0, :0),
 // so the text holds only syntax and can be tokenized safely. Counted as
 // operators, conservatively: comparators (=, <>, <, <=, >, >=), AND, OR, NOT,
@@ -29,8 +30,8 @@ func (c exprCost) fits() bool { return c.bytes <= maxExprBytes && c.ops <= maxEx
 // if_not_exists, ...), arithmetic + and -, and every action of an update
 // expression (a SET action through its "=", each REMOVE, ADD and DELETE
 // action).
-func measureExpr(s string) exprCost {
-	c := exprCost{bytes: len(s)}
+func MeasureExpr(s string) ExprCost {
+	c := ExprCost{Bytes: len(s)}
 	depth := 0
 	inAction := false // in a REMOVE, ADD or DELETE clause: commas at depth 0 start actions
 	isWord := func(b byte) bool {
@@ -48,12 +49,12 @@ func measureExpr(s string) exprCost {
 			depth--
 		case b == ',':
 			if depth == 0 && inAction {
-				c.ops++
+				c.Ops++
 			}
 		case b == '=' || b == '+' || b == '-':
-			c.ops++
+			c.Ops++
 		case b == '<' || b == '>':
-			c.ops++
+			c.Ops++
 			if i+1 < len(s) && (s[i+1] == '=' || s[i+1] == '>') {
 				i++
 			}
@@ -72,11 +73,11 @@ func measureExpr(s string) exprCost {
 				inAction = false
 			case word == "REMOVE" || word == "ADD" || word == "DELETE":
 				inAction = true
-				c.ops++
+				c.Ops++
 			case word == "AND" || word == "OR" || word == "NOT" || word == "BETWEEN" || word == "IN":
-				c.ops++
+				c.Ops++
 			case k < len(s) && s[k] == '(':
-				c.ops++ // a function
+				c.Ops++ // a function
 			}
 			i = j - 1
 		}
@@ -84,27 +85,27 @@ func measureExpr(s string) exprCost {
 	return c
 }
 
-// exprOverLimit describes how s exceeds DynamoDB's limits, or returns "".
-func exprOverLimit(what string, s *string) string {
+// ExprOverLimit describes how s exceeds DynamoDB's limits, or returns "".
+func ExprOverLimit(what string, s *string) string {
 	if s == nil {
 		return ""
 	}
-	c := measureExpr(*s)
+	c := MeasureExpr(*s)
 	switch {
-	case c.bytes > maxExprBytes:
-		return fmt.Sprintf("the %s expression is %d bytes, over DynamoDB's limit of %d", what, c.bytes, maxExprBytes)
-	case c.ops > maxExprOperators:
-		return fmt.Sprintf("the %s expression has %d operators, over DynamoDB's limit of %d", what, c.ops, maxExprOperators)
+	case c.Bytes > MaxExprBytes:
+		return fmt.Sprintf("the %s expression is %d bytes, over DynamoDB's limit of %d", what, c.Bytes, MaxExprBytes)
+	case c.Ops > MaxExprOperators:
+		return fmt.Sprintf("the %s expression has %d operators, over DynamoDB's limit of %d", what, c.Ops, MaxExprOperators)
 	}
 	return ""
 }
 
-// checkExprLimits checks every expression string of expr against DynamoDB's
+// CheckExprLimits checks every expression string of expr against DynamoDB's
 // limits (4 KB and 300 operators each), so that what DynamoDB would refuse
 // fails before any request: a key condition, filter, condition or
 // projection over a limit is a *FilterError wrapping ErrInvalidFilter, an
 // update expression a *ValueError.
-func checkExprLimits(expr expression.Expression) error {
+func CheckExprLimits(expr expression.Expression) error {
 	for _, e := range []struct {
 		what string
 		s    *string
@@ -114,24 +115,24 @@ func checkExprLimits(expr expression.Expression) error {
 		{"condition", expr.Condition()},
 		{"projection", expr.Projection()},
 	} {
-		if reason := exprOverLimit(e.what, e.s); reason != "" {
+		if reason := ExprOverLimit(e.what, e.s); reason != "" {
 			return &FilterError{Reason: reason, Err: ErrInvalidFilter}
 		}
 	}
-	if reason := exprOverLimit("update", expr.Update()); reason != "" {
+	if reason := ExprOverLimit("update", expr.Update()); reason != "" {
 		return &ValueError{Reason: reason + " (split the update into several)"}
 	}
 	return nil
 }
 
-// buildExpr builds b and checks the result against DynamoDB's limits. A
+// BuildExpr builds b and checks the result against DynamoDB's limits. A
 // build failure is a *FilterError wrapping ErrInvalidFilter.
-func buildExpr(b expression.Builder) (expression.Expression, error) {
+func BuildExpr(b expression.Builder) (expression.Expression, error) {
 	expr, err := b.Build()
 	if err != nil {
 		return expr, &FilterError{Reason: err.Error(), Err: ErrInvalidFilter}
 	}
-	if err := checkExprLimits(expr); err != nil {
+	if err := CheckExprLimits(expr); err != nil {
 		return expression.Expression{}, err
 	}
 	return expr, nil
