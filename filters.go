@@ -55,14 +55,7 @@ func keyAttrNames(s *tableSchema, version string) func(string) bool {
 				return true
 			}
 		}
-		for _, ix := range s.indexes {
-			for _, f := range ix.Parts {
-				if f.Name == name {
-					return true
-				}
-			}
-		}
-		return false
+		return indexKeyOf(s, name) != ""
 	}
 }
 
