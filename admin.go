@@ -46,7 +46,7 @@ func CreateTable(ctx context.Context, c *conn.Conn, name string, schema []KeyFie
 		return nil, errorf("dynamap: create table %q: %w", name, wrapErr(err))
 	}
 	// Trusted: the table is exactly what was asked for.
-	return &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1), created: time.Now(), schema: s}, nil
+	return &Table{name: name, c: c, version: cfg.version, cdc: cfg.tableCodec(), describing: make(chan struct{}, 1), created: time.Now(), schema: s}, nil
 }
 
 // schemaFromCreate is the schema a CreateTable request creates, throughput

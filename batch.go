@@ -297,7 +297,7 @@ func (t *Table) BatchWriteFunc(ctx context.Context, fn func(b *BatchTable) error
 // means data was not accepted; an *UnprocessedError then lists earlier
 // requests that could not be written.
 func (b *BatchTable) PutItem(ctx context.Context, data any) error {
-	av, err := marshalItem(data)
+	av, err := encodeItem(b.t.codec(), data)
 	if err != nil {
 		return err
 	}

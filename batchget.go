@@ -302,7 +302,7 @@ func (s *batchGetSource) ctxErr(ctx context.Context) error {
 func (s *batchGetSource) givenKeysErr(err error) error {
 	e := &UnprocessedError{Table: s.t.name, Err: errorf("dynamap: batch get %q: %w", s.t.name, err)}
 	for i, k := range s.keys {
-		av, merr := marshalItem(map[string]any(k))
+		av, merr := encodeItem(s.t.codec(), map[string]any(k))
 		if merr != nil {
 			return errorf("dynamap: batch get key %d: %w", i, merr)
 		}

@@ -5,7 +5,9 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/internal/codec"
@@ -14,7 +16,7 @@ import (
 // The codec engine (encoding, decoding, number checks, sets, equality,
 // cloning, size estimates and key text) lives in internal/codec; this file
 // is the public surface over it: the number and set types, which the codec
-// is configured with once, here.
+// is configured with once, here, and a table's codec options (WithCodec).
 
 func init() {
 	codec.Configure(codec.Types{
@@ -33,6 +35,83 @@ func init() {
 		},
 		MakeBinarySet: func(bs [][]byte) any { return BinarySet(bs) },
 	})
+}
+
+// CodecOptions configures how one Table encodes Go values into attribute
+// values and decodes them back (WithCodec). The zero CodecOptions is the
+// default codec: `dynamodbav` struct tags, a time.Time as an RFC 3339
+// string (Unix seconds for a field tagged unixtime), no
+// encoding.TextMarshaler or BinaryMarshaler. The fields mirror the
+// attributevalue package's EncoderOptions and DecoderOptions, with the same
+// names and meaning; its UseNumber does not apply (dynamap always decodes
+// a number into an interface as a Number), nor NullEmptySets (an empty
+// slice tagged stringset, numberset or binaryset is always NULL).
+type CodecOptions struct {
+	// TagKey is a struct tag read besides `dynamodbav`, such as "json".
+	// As with attributevalue, the dynamodbav tag is always read, and a
+	// non-empty TagKey tag on the same field wins: its name (or "-")
+	// replaces dynamodbav's, and its options (omitempty, string, unixtime,
+	// ...) are added to dynamodbav's. Default "" (dynamodbav alone).
+	TagKey string
+
+	// EncodeTime encodes every time.Time (or type convertible to it) that
+	// is not tagged unixtime, wherever it appears: a struct field, a map
+	// or list element, an Item.Set value, a Filter or update value.
+	// Default nil: an RFC 3339 string with nanoseconds.
+	EncodeTime func(time.Time) (types.AttributeValue, error)
+
+	// DecodeTime decodes a time stored as an S (DecodeTime.S) or an N
+	// (DecodeTime.N, except into a field tagged unixtime, which is always
+	// Unix seconds). Default nil functions: RFC 3339 for S, Unix seconds
+	// for N.
+	DecodeTime attributevalue.DecodeTimeAttributes
+
+	// UseEncodingMarshalers stores a value that implements
+	// encoding.TextMarshaler as an S of its text, else one that implements
+	// encoding.BinaryMarshaler as a B of its bytes. A
+	// MarshalDynamoDBAttributeValue method comes first. Unlike
+	// attributevalue, a time.Time and dynamap's Number, sets and big
+	// numbers keep their own encoding (so EncodeTime applies to times).
+	// Default false.
+	UseEncodingMarshalers bool
+
+	// UseEncodingUnmarshalers loads an S into a value that implements
+	// encoding.TextUnmarshaler with UnmarshalText, and a B into one that
+	// implements encoding.BinaryUnmarshaler with UnmarshalBinary. An
+	// UnmarshalDynamoDBAttributeValue method comes first; times and
+	// dynamap's own types decode as always. Default false.
+	UseEncodingUnmarshalers bool
+
+	// OmitEmptyTime omits a zero time from a field tagged omitempty.
+	// Default false: a time is never empty, so the zero time is stored.
+	OmitEmptyTime bool
+
+	// OmitNullAttributeValues omits the NULL a MarshalDynamoDBAttributeValue
+	// method returns from a field tagged omitempty (or an element under
+	// omitemptyelem). Default false: the NULL is stored.
+	OmitNullAttributeValues bool
+}
+
+// WithCodec gives the table a codec of its own: every value the Table (and
+// its Items, ResultSets, BatchTables and transaction actions) encodes or
+// decodes goes through it: items put as maps, structs or Items, Item.Set
+// and Item.Decode, Items, Collect, First and One, key values, Filter and
+// Condition values, update values, Increment, TxPut, TxUpdate, TxCheck,
+// BatchGet keys and the Item of a ConditionFailedError. It fits NewTable
+// and CreateTable. Functions without a table (NumberOf, the Marshal methods
+// of Number and the sets) use the default codec. Default: the zero
+// CodecOptions.
+func WithCodec(o CodecOptions) TableOption {
+	cd := codec.New(codec.Options{
+		TagKey:                  o.TagKey,
+		EncodeTime:              o.EncodeTime,
+		DecodeTime:              o.DecodeTime,
+		UseEncodingMarshalers:   o.UseEncodingMarshalers,
+		UseEncodingUnmarshalers: o.UseEncodingUnmarshalers,
+		OmitEmptyTime:           o.OmitEmptyTime,
+		OmitNullAttributeValues: o.OmitNullAttributeValues,
+	})
+	return tableOnlyFunc(func(c *tableConfig) { c.codec = cd })
 }
 
 // Number is a DynamoDB number held as its exact decimal text, so nothing
@@ -114,7 +193,7 @@ type BinarySet [][]byte
 // MarshalDynamoDBAttributeValue stores s as an SS (NULL when nil), so that
 // StringSet is a set with attributevalue too.
 func (s StringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return codec.Marshal(s)
+	return codec.Default.Marshal(s)
 }
 
 // UnmarshalDynamoDBAttributeValue loads an SS (or an L of strings, as
@@ -125,7 +204,7 @@ func (s *StringSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) err
 
 // MarshalDynamoDBAttributeValue stores s as an NS (NULL when nil).
 func (s NumberSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return codec.Marshal(s)
+	return codec.Default.Marshal(s)
 }
 
 // UnmarshalDynamoDBAttributeValue loads an NS (or an L of numbers) into s;
@@ -137,7 +216,7 @@ func (s *NumberSet) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) err
 // MarshalDynamoDBAttributeValue stores s as a BS (NULL when nil), copying
 // its members.
 func (s BinarySet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return codec.Marshal(s)
+	return codec.Default.Marshal(s)
 }
 
 // UnmarshalDynamoDBAttributeValue loads a BS (or an L of binaries) into s,

@@ -3,6 +3,7 @@ package dynamap
 import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
+	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/dynamap/dynamap/internal/cond"
 )
 
@@ -77,9 +78,10 @@ func nodes(conds []Condition) []cond.Node {
 
 // buildCondition compiles the conditions one call was given (a Scan filter
 // and its Where options, Expected, If): ANDed, isKey's names literal (a
-// table's key attributes, see keyAttrNames). ok is false when there is no
-// condition at all. Errors are *FilterError or *ValueError.
-func buildCondition(conds []Condition, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+// table's key attributes, see keyAttrNames), values encoded with cd (the
+// table's codec). ok is false when there is no condition at all. Errors
+// are *FilterError or *ValueError.
+func buildCondition(conds []Condition, isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	var buf [4]cond.Node
 	ns := buf[:0]
 	for _, c := range conds {
@@ -87,7 +89,7 @@ func buildCondition(conds []Condition, isKey func(string) bool) (expression.Cond
 			ns = append(ns, c.node())
 		}
 	}
-	return cond.Build(ns, isKey)
+	return cond.Build(ns, isKey, cd)
 }
 
 // And returns the condition that holds when every one of conds holds. Empty

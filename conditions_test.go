@@ -17,7 +17,7 @@ import (
 // literal, and renders the result.
 func condString(t *testing.T, isKey func(string) bool, conds ...Condition) string {
 	t.Helper()
-	cb, ok, err := buildCondition(conds, isKey)
+	cb, ok, err := buildCondition(conds, isKey, defaultCodec)
 	require.NoError(t, err)
 	require.True(t, ok)
 	e, err := expression.NewBuilder().WithCondition(cb).Build()
@@ -63,7 +63,7 @@ func TestConditionCompile(t *testing.T) {
 		{Size("user.id").Gt(1), 1},
 		{Or(Exists("user.id"), Size(Name("a.b")).Gt(1)), 2},
 	} {
-		cb, _, err := buildCondition([]Condition{tc.c}, isKey)
+		cb, _, err := buildCondition([]Condition{tc.c}, isKey, defaultCodec)
 		require.NoError(t, err)
 		e, err := expression.NewBuilder().WithCondition(cb).Build()
 		require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestConditionCompile(t *testing.T) {
 // AND and an error in an OR or NOT; malformed helpers are typed errors.
 func TestConditionEmptyAndErrors(t *testing.T) {
 	t.Parallel()
-	_, ok, err := buildCondition([]Condition{nil, Filter(nil), Filter{}, And(), And(nil, Filter{})}, nil)
+	_, ok, err := buildCondition([]Condition{nil, Filter(nil), Filter{}, And(), And(nil, Filter{})}, nil, defaultCodec)
 	require.NoError(t, err)
 	assert.False(t, ok)
 
@@ -101,7 +101,7 @@ func TestConditionEmptyAndErrors(t *testing.T) {
 		{And(Filter{"a__eq": 1}, Or(Filter{"b__betwen": 1})), "b__betwen", ErrUnknownFilterType},
 		{Not(AnyOf(Filter{"b__in": 5})), "b__in", ErrInvalidFilter},
 	} {
-		_, _, err := buildCondition([]Condition{tc.c}, nil)
+		_, _, err := buildCondition([]Condition{tc.c}, nil, defaultCodec)
 		require.Error(t, err, "%#v", tc.c)
 		assert.ErrorIs(t, err, tc.want, "%#v", tc.c)
 		var fe *FilterError
@@ -109,7 +109,7 @@ func TestConditionEmptyAndErrors(t *testing.T) {
 		assert.Equal(t, tc.key, fe.Key)
 	}
 	// A value that cannot be stored is a *ValueError, wherever it sits.
-	_, _, err = buildCondition([]Condition{Or(Exists("a"), Not(Filter{"x__eq": make(chan int)}))}, nil)
+	_, _, err = buildCondition([]Condition{Or(Exists("a"), Not(Filter{"x__eq": make(chan int)}))}, nil, defaultCodec)
 	var ve *ValueError
 	require.ErrorAs(t, err, &ve)
 	assert.Contains(t, ve.Attribute, "x__eq")

@@ -47,8 +47,8 @@ func resumeAttrs(schemas ...[]KeyField) map[string]keySpec {
 // forward, gte or between's lower bound in reverse): nothing follows it.
 // Values compare as DynamoDB compares them: numbers as exact decimals
 // ("5.0" equals "5"), strings and binaries by their bytes. A nil key (a
-// done cursor) is taken.
-func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, reverse bool) string {
+// done cursor) is taken. cd, the table's codec, encodes keyCond's values.
+func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, reverse bool, cd *codec.Codec) string {
 	if key == nil {
 		return ""
 	}
@@ -64,11 +64,11 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 		inside, atEnd := true, false
 		switch op {
 		case cond.OpBeginsWith:
-			p, err := cond.PrefixValue(k, keyCond[k])
+			p, err := cond.PrefixValue(k, keyCond[k], cd)
 			s, isS := v.(*types.AttributeValueMemberS)
 			inside = err != nil || !isS || strings.HasPrefix(s.Value, p)
 		case cond.OpBetween:
-			lo, hi, err := cond.BetweenValues(k, keyCond[k])
+			lo, hi, err := cond.BetweenValues(k, keyCond[k], cd)
 			if err != nil || codec.Kind(lo) != codec.Kind(v) {
 				continue // refused when compiled
 			}
@@ -76,7 +76,7 @@ func keyConditionExcludes(keyCond Filter, key map[string]types.AttributeValue, r
 			inside = cLo >= 0 && cHi <= 0
 			atEnd = !reverse && cHi == 0 || reverse && cLo == 0
 		default:
-			want, err := cond.ScalarValue(k, keyCond[k])
+			want, err := cond.ScalarValue(k, keyCond[k], cd)
 			if err != nil || codec.Kind(want) != codec.Kind(v) {
 				continue // refused when compiled
 			}

@@ -10,9 +10,14 @@ import (
 // The root package's tests reach the codec engine (internal/codec) under
 // the names they had when it lived here.
 
-func marshalValue(v any) (types.AttributeValue, error) { return codec.Marshal(v) }
+func marshalValue(v any) (types.AttributeValue, error) { return codec.Default.Marshal(v) }
 func marshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
-	return codec.MarshalMap(m)
+	return codec.Default.MarshalMap(m)
+}
+
+// marshalItem encodes item data with the default codec.
+func marshalItem(data any) (map[string]types.AttributeValue, error) {
+	return encodeItem(codec.Default, data)
 }
 func unmarshalValue(av types.AttributeValue) any           { return codec.Unmarshal(av) }
 func equalAV(a, b types.AttributeValue) bool               { return codec.Equal(a, b) }
@@ -29,3 +34,6 @@ func cloneCheckAV(av types.AttributeValue) (types.AttributeValue, error) {
 func cloneCheckAVMap(m map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
 	return codec.CloneCheckMap(m)
 }
+
+// defaultCodec is the codec of a Table without WithCodec.
+var defaultCodec = codec.Default

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/dynamap/dynamap/internal/cond"
 )
 
@@ -62,7 +63,7 @@ func keyAttrNames(s *tableSchema, version string) func(string) bool {
 // buildKeyCondition compiles a Query's key condition against the key schema
 // keys (the table's, or the index's when querying one): see
 // cond.BuildKeyCondition. what names the table or index in errors.
-func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyConditionBuilder, error) {
+func buildKeyCondition(f Filter, keys []KeyField, what string, cd *codec.Codec) (expression.KeyConditionBuilder, error) {
 	var hash, rng cond.KeyAttr
 	for _, k := range keys {
 		switch k.Role {
@@ -72,7 +73,7 @@ func buildKeyCondition(f Filter, keys []KeyField, what string) (expression.KeyCo
 			rng = cond.KeyAttr{Name: k.Name, Type: string(k.Type)}
 		}
 	}
-	return cond.BuildKeyCondition(f, hash, rng, keyNames(keys), what)
+	return cond.BuildKeyCondition(f, hash, rng, keyNames(keys), what, cd)
 }
 
 func keyNames(keys []KeyField) string {

@@ -50,7 +50,7 @@ func avString(av types.AttributeValue) string {
 
 func compileFilter(t *testing.T, conds ...Condition) string {
 	t.Helper()
-	cb, ok, err := buildCondition(conds, nil)
+	cb, ok, err := buildCondition(conds, nil, defaultCodec)
 	require.NoError(t, err)
 	require.True(t, ok)
 	e, err := expression.NewBuilder().WithFilter(cb).Build()
@@ -107,12 +107,12 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 	assert.Equal(t, "(a = 1) OR (size > 10)", compileFilter(t, Or(Filter(map[string]any{"a__eq": 1}), Expr(raw))))
 	assert.Equal(t, "size > 10", compileFilter(t, nil, Expr(raw), Filter{}))
 	// The placeholder string is identical run to run, not only the rendering.
-	cb, _, err := buildCondition([]Condition{f}, nil)
+	cb, _, err := buildCondition([]Condition{f}, nil, defaultCodec)
 	require.NoError(t, err)
 	e1, err := expression.NewBuilder().WithFilter(cb).Build()
 	require.NoError(t, err)
 	for range 20 {
-		cb, _, err := buildCondition([]Condition{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, nil)
+		cb, _, err := buildCondition([]Condition{Filter{"d__null": true, "b__eq": 2, "a__eq": 1, "c__eq": 3}}, nil, defaultCodec)
 		require.NoError(t, err)
 		e2, err := expression.NewBuilder().WithFilter(cb).Build()
 		require.NoError(t, err)
@@ -123,10 +123,10 @@ func TestFilterAndOrDeterministic(t *testing.T) {
 
 func TestFilterEmpty(t *testing.T) {
 	t.Parallel()
-	_, ok, err := buildCondition(nil, nil)
+	_, ok, err := buildCondition(nil, nil, defaultCodec)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	_, ok, err = buildCondition([]Condition{Filter{}, nil, Filter(map[string]any{}), And(), And(nil, Filter(nil))}, nil)
+	_, ok, err = buildCondition([]Condition{Filter{}, nil, Filter(map[string]any{}), And(), And(nil, Filter(nil))}, nil, defaultCodec)
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
@@ -160,7 +160,7 @@ func TestFilterErrors(t *testing.T) {
 		{Expr(expression.Name("").Equal(expression.Value(1))), "", ErrInvalidFilter},
 	}
 	for _, c := range cases {
-		_, _, err := buildCondition([]Condition{c.cnd}, nil)
+		_, _, err := buildCondition([]Condition{c.cnd}, nil, defaultCodec)
 		require.Error(t, err, "%v", c.cnd)
 		assert.ErrorIs(t, err, c.want, "%v", c.cnd)
 		var fe *FilterError
@@ -168,12 +168,12 @@ func TestFilterErrors(t *testing.T) {
 		assert.Equal(t, c.key, fe.Key)
 	}
 	// Values that cannot be stored are *ValueError naming the key.
-	_, _, err := buildCondition([]Condition{Filter{"x__eq": make(chan int)}}, nil)
+	_, _, err := buildCondition([]Condition{Filter{"x__eq": make(chan int)}}, nil, defaultCodec)
 	var ve *ValueError
 	require.ErrorAs(t, err, &ve)
 	assert.ErrorIs(t, err, ErrInvalidValue)
 	assert.Contains(t, ve.Attribute, "x__eq")
-	_, _, err = buildCondition([]Condition{Filter{"x__in": []any{1, StringSet{}}}}, nil)
+	_, _, err = buildCondition([]Condition{Filter{"x__in": []any{1, StringSet{}}}}, nil, defaultCodec)
 	require.ErrorAs(t, err, &ve)
 	// 100 values is DynamoDB's limit and fine.
 	assert.Contains(t, compileFilter(t, Filter{"x__in": make([]int, 100)}), "x IN (0, 0")
@@ -183,7 +183,7 @@ var testKeys = []KeyField{HashKey("user"), RangeKey("ts", N)}
 
 func compileKey(t *testing.T, f Filter, keys []KeyField) string {
 	t.Helper()
-	kc, err := buildKeyCondition(f, keys, "table")
+	kc, err := buildKeyCondition(f, keys, "table", defaultCodec)
 	require.NoError(t, err)
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	require.NoError(t, err)
@@ -236,14 +236,14 @@ func TestKeyConditionErrors(t *testing.T) {
 		{Filter{"user__eq": "b", "ts__beginswith": "1"}, "ts__beginswith", ErrInvalidFilter},
 	}
 	for _, c := range cases {
-		_, err := buildKeyCondition(c.f, testKeys, "table")
+		_, err := buildKeyCondition(c.f, testKeys, "table", defaultCodec)
 		require.Error(t, err, "%v", c.f)
 		assert.ErrorIs(t, err, c.want, "%v", c.f)
 		var fe *FilterError
 		require.ErrorAs(t, err, &fe, "%v", c.f)
 		assert.Equal(t, c.key, fe.Key, "%v", c.f)
 	}
-	_, err := buildKeyCondition(Filter{"user__eq": "b"}, nil, "index x")
+	_, err := buildKeyCondition(Filter{"user__eq": "b"}, nil, "index x", defaultCodec)
 	assert.ErrorIs(t, err, ErrQuery)
 }
 
@@ -297,14 +297,14 @@ func FuzzFilter(f *testing.F) {
 		case 3:
 			cnd = And(Or(cnd, Exists("x")), NotExists("y"))
 		}
-		cb, ok, err := buildCondition([]Condition{cnd}, nil)
+		cb, ok, err := buildCondition([]Condition{cnd}, nil, defaultCodec)
 		check(err)
 		if err == nil && ok {
 			if _, err := expression.NewBuilder().WithFilter(cb).Build(); err != nil {
 				t.Fatalf("compiled filter %q: %v does not build: %v", key, v, err)
 			}
 		}
-		kc, err := buildKeyCondition(Filter{key: v, "user__eq": "u"}, testKeys, "table")
+		kc, err := buildKeyCondition(Filter{key: v, "user__eq": "u"}, testKeys, "table", defaultCodec)
 		check(err)
 		if err == nil {
 			if _, err := expression.NewBuilder().WithKeyCondition(kc).Build(); err != nil {

@@ -128,7 +128,7 @@ func ItemFrom(t *Table, data any) (*Item, error) {
 	if data == nil {
 		return &Item{table: t, data: map[string]types.AttributeValue{}}, nil
 	}
-	av, err := marshalItem(data)
+	av, err := encodeItem(t.codec(), data)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (it *Item) Set(path string, v any) error {
 	if err := it.loadedInPart(path, p); err != nil {
 		return err
 	}
-	av, err := codec.Marshal(v)
+	av, err := it.table.codec().Marshal(v)
 	if err != nil {
 		return codec.PrefixAttr(err, path)
 	}
@@ -447,7 +447,7 @@ func (it *Item) Loaded() bool { return it.orig != nil }
 // into an interface (any) are those Get returns. Decoded binaries are
 // copies.
 func (it *Item) Decode(v any) error {
-	if err := codec.Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
+	if err := it.table.codec().Decode(&types.AttributeValueMemberM{Value: it.data}, v); err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode item into %T", v), Err: err}
 	}
 	return nil
@@ -732,7 +732,7 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 	if err := t.checkItem(s, data); err != nil {
 		return nil, nil, err
 	}
-	expr, has, checks, err := fitCondition(own, terms, cfg, keyAttrNames(s, t.version))
+	expr, has, checks, err := fitCondition(own, terms, cfg, keyAttrNames(s, t.version), t.codec())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -749,13 +749,14 @@ func (it *Item) putInput(s *tableSchema, cfg *writeConfig) (in *dynamodb.PutItem
 // fitCondition builds the condition of a write: own (the call's own
 // conditions) and the caller's Expected filters always, and as many of
 // terms, in order, as DynamoDB's limits let in; rest are the terms left
-// out. A condition whose required part alone exceeds the limits is a
+// out. Expected's values are encoded with cd, the table's codec. A
+// condition whose required part alone exceeds the limits is a
 // *FilterError wrapping ErrInvalidFilter.
-func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writeConfig, isKey func(string) bool) (expr expression.Expression, has bool, rest []condTerm, err error) {
+func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writeConfig, isKey func(string) bool, cd *codec.Codec) (expr expression.Expression, has bool, rest []condTerm, err error) {
 	required := slices.Clone(own)
 	fixed := cond.ExprCost{Bytes: fixedCondCost.Bytes * len(own), Ops: fixedCondCost.Ops * len(own)}
 	if len(cfg.expected) > 0 {
-		user, ok, err := buildCondition(cfg.expected, isKey)
+		user, ok, err := buildCondition(cfg.expected, isKey, cd)
 		if err != nil {
 			return expr, false, nil, err
 		}
@@ -778,7 +779,7 @@ func fitCondition(own []expression.ConditionBuilder, terms []condTerm, cfg *writ
 		for _, c := range terms[:k] {
 			conds = append(conds, c.builder())
 		}
-		cnd, _ := combineConditions(conds, &writeConfig{}, nil)
+		cnd, _ := combineConditions(conds, &writeConfig{}, nil, cd)
 		if cnd == nil {
 			return expr, false, terms, nil
 		}
@@ -1083,7 +1084,7 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 	if t.version != "" {
 		conds = append(conds, versionCondition(t.version, it.orig[t.version]))
 	}
-	cnd, err := combineConditions(conds, cfg, keyAttrNames(s, t.version))
+	cnd, err := combineConditions(conds, cfg, keyAttrNames(s, t.version), t.codec())
 	if err != nil {
 		return err
 	}
@@ -1113,10 +1114,12 @@ func (it *Item) Delete(ctx context.Context, opts ...DeleteOption) error {
 }
 
 // combineConditions ANDs the call's own conditions with the caller's
-// Expected conditions (compiled with isKey's names literal). It returns nil when there is no condition at all.
-func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, isKey func(string) bool) (*expression.ConditionBuilder, error) {
+// Expected conditions (compiled with isKey's names literal, their values
+// encoded with cd, the table's codec). It returns nil when there is no
+// condition at all.
+func combineConditions(conds []expression.ConditionBuilder, cfg *writeConfig, isKey func(string) bool, cd *codec.Codec) (*expression.ConditionBuilder, error) {
 	if len(cfg.expected) > 0 {
-		c, ok, err := buildCondition(cfg.expected, isKey)
+		c, ok, err := buildCondition(cfg.expected, isKey, cd)
 		if err != nil {
 			return nil, err
 		}

@@ -185,7 +185,7 @@ func (t *Table) NewItem(data any) (*Item, error) { return ItemFrom(t, data) }
 // GetItem when that matters, or use TransactWrite, which carries an
 // idempotency token.
 func (t *Table) PutItem(ctx context.Context, data any, opts ...PutOption) error {
-	av, err := marshalItem(data)
+	av, err := encodeItem(t.codec(), data)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (t *Table) DeleteItem(ctx context.Context, key Key, opts ...DeleteOption) (
 	if err != nil {
 		return false, err
 	}
-	cnd, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version))
+	cnd, err := combineConditions(nil, cfg, keyAttrNames(t.knownSchema(), t.version), t.codec())
 	if err != nil {
 		return false, err
 	}

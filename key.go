@@ -69,7 +69,7 @@ func (t *Table) keyFromValues(fields []KeyField, values map[string]any) (map[str
 		if !ok || v == nil {
 			return nil, &KeyError{Table: t.name, Attribute: f.Name, Missing: true}
 		}
-		av, err := codec.Marshal(v)
+		av, err := t.codec().Marshal(v)
 		if err != nil {
 			return nil, &KeyError{Table: t.name, Attribute: f.Name, Reason: causeText(err)}
 		}
@@ -307,7 +307,7 @@ func (t *Table) freezeKey(key Key) (Key, error) {
 			out[name] = nil
 			continue
 		}
-		av, err := codec.Marshal(v)
+		av, err := t.codec().Marshal(v)
 		if err != nil {
 			return nil, &KeyError{Table: t.name, Attribute: name, Reason: causeText(err)}
 		}
@@ -316,43 +316,21 @@ func (t *Table) freezeKey(key Key) (Key, error) {
 	return out, nil
 }
 
-// marshalItem converts item data to attribute values the caller no longer
-// shares: data may be a map[string]any, a Key, a map[string]types.AttributeValue
-// (copied and checked), an *Item (its values), or a struct or pointer to one
-// (dynamodbav tags apply). Every value goes through the one codec
-// (codec.Marshal), so it stores the same whichever way it came in.
-func marshalItem(data any) (map[string]types.AttributeValue, error) {
+// encodeItem converts item data to attribute values the caller no longer
+// shares, with cd (the codec of the item's table): data may be a
+// map[string]any, a Key, a map[string]types.AttributeValue (copied and
+// checked), an *Item (its values), or a struct or pointer to one (struct
+// tags as cd reads them). Every value goes through the one codec
+// (codec.Codec.EncodeItem), so it stores the same whichever way it came in.
+func encodeItem(cd *codec.Codec, data any) (map[string]types.AttributeValue, error) {
 	switch x := data.(type) {
-	case nil:
-		return nil, &ValueError{Reason: "nil item"}
-	case map[string]any:
-		return codec.MarshalMap(x)
 	case Key:
-		return codec.MarshalMap(x)
-	case map[string]types.AttributeValue:
-		return codec.CloneCheckMap(x)
+		return cd.MarshalMap(x)
 	case *Item:
 		if x == nil {
 			return nil, &ValueError{Reason: "nil *Item"}
 		}
 		return x.avMap(), nil
 	}
-	rv := reflect.ValueOf(data)
-	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv = rv.Elem()
-	}
-	switch rv.Kind() {
-	case reflect.Struct, reflect.Map:
-	default:
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: want a map, an *Item or a struct", data)}
-	}
-	av, err := codec.EncodeReflect(rv)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := av.(*types.AttributeValueMemberM)
-	if !ok {
-		return nil, &ValueError{Reason: fmt.Sprintf("cannot store %T as an item: it is stored as %s, not a map", data, codec.Kind(av))}
-	}
-	return m.Value, nil
+	return cd.EncodeItem(data)
 }

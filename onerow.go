@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // head reads at most n items of rs (fewer when rs has a smaller Limit),
@@ -99,7 +101,7 @@ func First[T any](ctx context.Context, rs *ResultSet) (T, error) {
 	if len(avs) == 0 {
 		return v, rs.notFound()
 	}
-	return decodeOne[T](avs[0])
+	return decodeOne[T](rs.t.codec(), avs[0])
 }
 
 // One decodes the only item of rs into a T (see ResultSet.One, and Items
@@ -115,15 +117,16 @@ func One[T any](ctx context.Context, rs *ResultSet) (T, error) {
 	case 0:
 		return v, rs.notFound()
 	case 1:
-		return decodeOne[T](avs[0])
+		return decodeOne[T](rs.t.codec(), avs[0])
 	}
 	return v, rs.tooMany()
 }
 
-// decodeOne decodes av into a T; on error the T is the zero value.
-func decodeOne[T any](av map[string]types.AttributeValue) (T, error) {
+// decodeOne decodes av into a T with cd, the codec of av's table; on
+// error the T is the zero value.
+func decodeOne[T any](cd *codec.Codec, av map[string]types.AttributeValue) (T, error) {
 	var v T
-	if err := newItemDecoder[T]().decode(av, &v); err != nil {
+	if err := newItemDecoder[T](cd).decode(av, &v); err != nil {
 		var zero T
 		return zero, err
 	}

@@ -141,7 +141,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 	var kc *expression.KeyConditionBuilder
 	conds := cfg.where
 	if query {
-		k, err := buildKeyCondition(cnd, keys, what)
+		k, err := buildKeyCondition(cnd, keys, what, t.codec())
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +150,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 		conds = append([]Condition{cnd}, cfg.where...)
 	}
 	var filter *expression.ConditionBuilder
-	if cb, ok, err := buildCondition(conds, keyAttrNames(s, t.version)); err != nil {
+	if cb, ok, err := buildCondition(conds, keyAttrNames(s, t.version), t.codec()); err != nil {
 		return nil, err
 	} else if ok {
 		filter = &cb
@@ -182,7 +182,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 		}
 		if query {
 			for _, sg := range p.Segs {
-				if reason := keyConditionExcludes(cnd, sg.Key, cfg.reverse); reason != "" {
+				if reason := keyConditionExcludes(cnd, sg.Key, cfg.reverse, t.codec()); reason != "" {
 					return nil, fmt.Errorf("%w: %s", ErrInvalidCursor, reason)
 				}
 			}

@@ -135,7 +135,7 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 // that ends the sequence.
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		d := newItemDecoder[T]()
+		d := newItemDecoder[T](rs.t.codec())
 		rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, _ int, err error) bool {
 			var v T
 			if err == nil {
@@ -150,19 +150,22 @@ func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	}
 }
 
-// itemDecoder decodes raw items into T with the codec, reusing one M value
-// for a whole iteration.
+// itemDecoder decodes raw items into T with a table's codec, reusing one M
+// value for a whole iteration.
 type itemDecoder[T any] struct {
-	m types.AttributeValueMemberM
+	cd *codec.Codec
+	m  types.AttributeValueMemberM
 }
 
-func newItemDecoder[T any]() *itemDecoder[T] {
-	return &itemDecoder[T]{}
+// newItemDecoder returns a decoder of items into T with cd, the codec of
+// the items' table.
+func newItemDecoder[T any](cd *codec.Codec) *itemDecoder[T] {
+	return &itemDecoder[T]{cd: cd}
 }
 
 func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error {
 	d.m.Value = av
-	err := codec.Decode(&d.m, v)
+	err := d.cd.Decode(&d.m, v)
 	d.m.Value = nil
 	if err != nil {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", *v), Err: err}
@@ -175,7 +178,7 @@ func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error 
 func Collect[T any](ctx context.Context, rs *ResultSet) ([]T, error) {
 	var out []T
 	var failed error
-	d := newItemDecoder[T]()
+	d := newItemDecoder[T](rs.t.codec())
 	rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, left int, err error) bool {
 		if err == nil {
 			out = slices.Grow(out, left) // room for the rest of the page at once

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/conn"
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Table is a DynamoDB table. Its key schema and indexes are learnt with one
@@ -27,6 +28,9 @@ type Table struct {
 	name    string
 	c       *conn.Conn
 	version string // optimistic-lock attribute, "" for none
+	// cdc encodes and decodes every value of the table's items, keys,
+	// conditions and updates: see codec().
+	cdc *codec.Codec
 	// created is when CreateTable created the table (zero otherwise):
 	// DynamoDB may not describe a table it has just created.
 	created time.Time
@@ -82,6 +86,26 @@ type tableConfig struct {
 	stream           *StreamViewType
 	version          string
 	globalThroughput map[string]Throughput
+	codec            *codec.Codec // WithCodec; nil for the default
+}
+
+// codec is the table's codec, the one every value of its items, keys,
+// conditions and updates goes through: WithCodec's, else codec.Default (for
+// a nil Table too). Encode an item with codec().EncodeItem (or encodeItem,
+// which takes an *Item too), decode one with codec().DecodeItem.
+func (t *Table) codec() *codec.Codec {
+	if t == nil || t.cdc == nil {
+		return codec.Default
+	}
+	return t.cdc
+}
+
+// tableCodec is the codec WithCodec gave, else the default one.
+func (c *tableConfig) tableCodec() *codec.Codec {
+	if c.codec == nil {
+		return codec.Default
+	}
+	return c.codec
 }
 
 // TableOption configures NewTable and CreateTable.
@@ -196,7 +220,7 @@ func WithVersion(attribute string) TableOption {
 // and WithStream are ignored: the table's own settings are described.
 func NewTable(c *conn.Conn, name string, opts ...TableOption) *Table {
 	cfg := applyOptions(&tableConfig{}, opts, TableOption.applyTable)
-	t := &Table{name: name, c: c, version: cfg.version, describing: make(chan struct{}, 1)}
+	t := &Table{name: name, c: c, version: cfg.version, cdc: cfg.tableCodec(), describing: make(chan struct{}, 1)}
 	if len(cfg.schema) > 0 || cfg.hasIndexes {
 		t.declared = &declaration{keys: cfg.schema, indexes: slices.Clone(cfg.indexes), hasIndexes: cfg.hasIndexes}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamap/dynamap/conn"
+	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/dynamap/dynamap/internal/cond"
 )
 
@@ -85,7 +86,7 @@ func (t *Table) TxPut(data any, opts ...TxPutOption) TxOp {
 	var av map[string]types.AttributeValue
 	var avErr error
 	if !own {
-		av, avErr = marshalItem(data) // the caller's data, copied now
+		av, avErr = encodeItem(t.codec(), data) // the caller's data, copied now
 	}
 	return &txAction{t: t, what: "put", build: func(s *tableSchema) (txBuilt, error) {
 		it := it
@@ -140,7 +141,7 @@ func (t *Table) TxDelete(key Key, opts ...TxDeleteOption) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition(cfg.expected, keyAttrNames(s, t.version))
+		expr, ok, err := txCondition(cfg.expected, keyAttrNames(s, t.version), t.codec())
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -168,7 +169,7 @@ func (t *Table) TxCheck(key Key, cnd Condition) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		expr, ok, err := txCondition([]Condition{cnd}, keyAttrNames(s, t.version))
+		expr, ok, err := txCondition([]Condition{cnd}, keyAttrNames(s, t.version), t.codec())
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -194,7 +195,7 @@ func (t *Table) TxCheck(key Key, cnd Condition) TxOp {
 // attribute is incremented too, as UpdateItem does. key and the actions'
 // values are copied when TxUpdate is called.
 func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
-	cfg := applyOptions(&updateConfig{}, actions, UpdateAction.applyTxUpdate)
+	cfg := applyOptions(&updateConfig{codec: t.codec()}, actions, UpdateAction.applyTxUpdate)
 	key, keyErr := t.freezeKey(key)
 	return &txAction{t: t, what: "update", build: func(s *tableSchema) (txBuilt, error) {
 		if cfg.err != nil {
@@ -225,10 +226,10 @@ func (t *Table) TxUpdate(key Key, actions ...UpdateAction) TxOp {
 	}}
 }
 
-// txCondition ANDs the caller's conditions, isKey's names literal, and
-// builds the expression.
-func txCondition(conds []Condition, isKey func(string) bool) (expression.Expression, bool, error) {
-	cnd, ok, err := buildCondition(conds, isKey)
+// txCondition ANDs the caller's conditions, isKey's names literal, their
+// values encoded with cd, and builds the expression.
+func txCondition(conds []Condition, isKey func(string) bool, cd *codec.Codec) (expression.Expression, bool, error) {
+	cnd, ok, err := buildCondition(conds, isKey, cd)
 	if err != nil || !ok {
 		return expression.Expression{}, false, err
 	}

@@ -43,6 +43,7 @@ type updateOp struct {
 
 // updateConfig collects UpdateItem's actions and modifiers.
 type updateConfig struct {
+	codec  *codec.Codec // the table's: it encodes the actions' values
 	ops    []updateOp
 	conds  []Condition // If conditions, ANDed
 	strict bool
@@ -73,7 +74,7 @@ func updateOpAction(kind updateKind, name string, v any, check func(types.Attrib
 		}
 		op := updateOp{kind: kind, name: name}
 		if kind != updRemove {
-			av, err := codec.Marshal(v)
+			av, err := c.codec.Marshal(v)
 			if err != nil {
 				c.err = codec.PrefixAttr(err, name)
 				return
@@ -176,7 +177,7 @@ func ReturnOld() UpdateItemOption {
 // is a *ValueError. RemoveAttr of an index key is fine: the item leaves the
 // index.
 func (t *Table) UpdateItem(ctx context.Context, key Key, actions ...UpdateItemOption) (*Item, error) {
-	cfg := applyOptions(&updateConfig{}, actions, UpdateItemOption.applyItemUpdate)
+	cfg := applyOptions(&updateConfig{codec: t.codec()}, actions, UpdateItemOption.applyItemUpdate)
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
@@ -270,7 +271,7 @@ func (t *Table) buildUpdate(s *tableSchema, key Key, cfg *updateConfig) (map[str
 	if cfg.strict {
 		conds = append(conds, expression.AttributeExists(cond.ExprName(s.keys[0].Name)))
 	}
-	cnd, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey)
+	cnd, err := combineConditions(conds, &writeConfig{expected: cfg.conds}, isKey, t.codec())
 	if err != nil {
 		return nil, expression.Expression{}, err
 	}
@@ -324,7 +325,7 @@ func (t *Table) checkUpdateOp(s *tableSchema, p cond.Path, op updateOp) error {
 // such retries). For exactly-once counting use TransactWrite with TxUpdate
 // and an IdempotencyToken.
 func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Number, error) {
-	n, err := NumberOf(by)
+	n, err := t.codec().NumberText(by)
 	if err != nil {
 		return "", codec.PrefixAttr(err, attr)
 	}
@@ -336,8 +337,8 @@ func (t *Table) Increment(ctx context.Context, key Key, attr string, by any) (Nu
 	if err != nil {
 		return "", err
 	}
-	cfg := &updateConfig{ret: types.ReturnValueUpdatedNew}
-	Add(attr, n).applyItemUpdate(cfg)
+	cfg := &updateConfig{codec: t.codec(), ret: types.ReturnValueUpdatedNew}
+	Add(attr, Number(n)).applyItemUpdate(cfg)
 	if cfg.err != nil {
 		return "", cfg.err
 	}

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -58,6 +57,9 @@ var (
 	unmarshalerType = reflect.TypeFor[attributevalue.Unmarshaler]()
 	avType          = reflect.TypeFor[types.AttributeValue]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	textMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
+	binMarshaler    = reflect.TypeFor[encoding.BinaryMarshaler]()
+	binUnmarshaler  = reflect.TypeFor[encoding.BinaryUnmarshaler]()
 )
 
 // fieldTag is a parsed dynamodbav struct tag.
@@ -70,17 +72,27 @@ type fieldTag struct {
 	asBinSet, asNumSet, asStrSet, asUnix bool
 }
 
-func parseFieldTag(st reflect.StructTag) fieldTag {
+// fieldTag reads the struct tag of one field: dynamodbav, then the codec's
+// TagKey over it (see Options.TagKey).
+func (c *Codec) fieldTag(st reflect.StructTag) fieldTag {
 	var tg fieldTag
-	s, ok := st.Lookup("dynamodbav")
-	if !ok || s == "" {
-		return tg
+	tg.parse(st.Get(DefaultTagKey))
+	if c.opts.TagKey != "" {
+		tg.parse(st.Get(c.opts.TagKey))
+	}
+	return tg
+}
+
+// parse reads one tag's text into tg, as attributevalue does: a non-empty
+// text sets the name (or ignore, for "-") and adds its options.
+func (tg *fieldTag) parse(s string) {
+	if s == "" {
+		return
 	}
 	parts := strings.Split(s, ",")
-	if parts[0] == "-" {
-		tg.ignore = true
-	} else {
-		tg.name = parts[0]
+	tg.name, tg.ignore = parts[0], parts[0] == "-"
+	if tg.ignore {
+		tg.name = ""
 	}
 	for _, opt := range parts[1:] {
 		switch opt {
@@ -104,7 +116,6 @@ func parseFieldTag(st reflect.StructTag) fieldTag {
 			tg.asUnix = true
 		}
 	}
-	return tg
 }
 
 // elemTag is the tag applied to the elements of a list, map or set.
@@ -138,14 +149,12 @@ func (si *structInfo) field(name string) (codecField, bool) {
 	return codecField{}, false
 }
 
-var structCache sync.Map // reflect.Type → *structInfo
-
 // structFields returns the attributes of struct type t: its exported fields
 // and those promoted from embedded structs, by encoding/json's (and
 // attributevalue's) visibility rules: the shallowest name wins, a tagged one
 // among equals, and equals otherwise cancel out.
-func structFields(t reflect.Type) *structInfo {
-	if si, ok := structCache.Load(t); ok {
+func (c *Codec) structFields(t reflect.Type) *structInfo {
+	if si, ok := c.structs.Load(t); ok {
 		return si.(*structInfo)
 	}
 	type level struct {
@@ -173,7 +182,7 @@ func structFields(t reflect.Type) *structInfo {
 				if !sf.IsExported() && !sf.Anonymous {
 					continue
 				}
-				tg := parseFieldTag(sf.Tag)
+				tg := c.fieldTag(sf.Tag)
 				if tg.ignore {
 					continue
 				}
@@ -231,7 +240,7 @@ func structFields(t reflect.Type) *structInfo {
 	for i, f := range out {
 		si.byName[f.name] = i
 	}
-	actual, _ := structCache.LoadOrStore(t, si)
+	actual, _ := c.structs.LoadOrStore(t, si)
 	return actual.(*structInfo)
 }
 
@@ -299,7 +308,7 @@ func isSetMap(t reflect.Type) bool {
 
 // encodeValue converts v to an attribute value under the field tag tg. A nil
 // result with a nil error means "omit" (omitempty).
-func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
+func (c *Codec) encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 	if v.IsValid() && unstorable(v.Type()) {
 		// Refused by type, nil or not: a nil channel is no more a NULL than
 		// a live one is a value.
@@ -327,7 +336,12 @@ func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 			return CloneCheck(v.Interface().(types.AttributeValue))
 		}
 		if v.Kind() == reflect.Pointer && !specialType(v.Type().Elem()) && v.Type().Implements(marshalerType) && v.CanInterface() {
-			return callMarshaler(v.Interface().(attributevalue.Marshaler))
+			return c.callMarshaler(v.Interface().(attributevalue.Marshaler), tg)
+		}
+		if v.Kind() == reflect.Pointer && !ownType(v.Type().Elem()) {
+			if av, ok, err := c.encodingMarshaler(v); ok {
+				return av, err
+			}
 		}
 		v = v.Elem()
 		if unstorable(v.Type()) {
@@ -340,7 +354,7 @@ func encodeValue(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 		}
 		return nullAV(), nil
 	}
-	return encodeConcrete(v, tg)
+	return c.encodeConcrete(v, tg)
 }
 
 // unstorable reports whether no value of t (or of what t points to) can be
@@ -374,6 +388,84 @@ func specialType(t reflect.Type) bool {
 	return false
 }
 
+// ownType reports whether the codec encodes and decodes t itself, whatever
+// methods it has: dynamap's number and set types, big numbers and times.
+func ownType(t reflect.Type) bool { return specialType(t) || isTime(t) }
+
+// isTime reports whether t is time.Time or a struct type convertible to it.
+func isTime(t reflect.Type) bool { return t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) }
+
+// encodeTime encodes a time: Unix seconds with the unixtime tag, else with
+// Options.EncodeTime (an RFC 3339 string by default); a zero time is
+// omitted with OmitEmptyTime and omitempty.
+func (c *Codec) encodeTime(tm time.Time, tg fieldTag) (types.AttributeValue, error) {
+	if c.opts.OmitEmptyTime && tg.omitEmpty && tm.IsZero() {
+		return nil, nil
+	}
+	if tg.asUnix {
+		return N(strconv.FormatInt(tm.Unix(), 10)), nil
+	}
+	if c.opts.EncodeTime == nil {
+		return &types.AttributeValueMemberS{Value: tm.Format(time.RFC3339Nano)}, nil
+	}
+	av, err := c.opts.EncodeTime(tm)
+	if err != nil {
+		if _, ok := err.(*ValueError); ok {
+			return nil, err
+		}
+		return nil, &ValueError{Reason: "EncodeTime failed", Err: err}
+	}
+	if av == nil {
+		return nullAV(), nil
+	}
+	return CloneCheck(av)
+}
+
+// callMarshaler encodes a value with its MarshalDynamoDBAttributeValue,
+// tagged tg: a NULL it returns is omitted (nil, nil) under omitempty with
+// Options.OmitNullAttributeValues.
+func (c *Codec) callMarshaler(m attributevalue.Marshaler, tg fieldTag) (types.AttributeValue, error) {
+	av, err := callMarshaler(m)
+	if err == nil && c.opts.OmitNullAttributeValues && tg.omitEmpty {
+		if _, null := av.(*types.AttributeValueMemberNULL); null {
+			return nil, nil
+		}
+	}
+	return av, err
+}
+
+// encodingMarshaler encodes v with MarshalText (an S) or else MarshalBinary
+// (a B) when Options.UseEncodingMarshalers is set and v, or a pointer to
+// it, implements one; ok is false when it does not apply. The caller has
+// ruled out the codec's own types.
+func (c *Codec) encodingMarshaler(v reflect.Value) (av types.AttributeValue, ok bool, err error) {
+	if !c.opts.UseEncodingMarshalers || !v.CanInterface() {
+		return nil, false, nil
+	}
+	t := v.Type()
+	if t.Kind() != reflect.Pointer && !t.Implements(textMarshaler) && !t.Implements(binMarshaler) {
+		if !reflect.PointerTo(t).Implements(textMarshaler) && !reflect.PointerTo(t).Implements(binMarshaler) {
+			return nil, false, nil
+		}
+		v = addressable(v).Addr()
+	}
+	switch m := v.Interface().(type) {
+	case encoding.TextMarshaler:
+		b, err := m.MarshalText()
+		if err != nil {
+			return nil, true, &ValueError{Reason: fmt.Sprintf("%T.MarshalText failed", m), Err: err}
+		}
+		return &types.AttributeValueMemberS{Value: string(b)}, true, nil
+	case encoding.BinaryMarshaler:
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil, true, &ValueError{Reason: fmt.Sprintf("%T.MarshalBinary failed", m), Err: err}
+		}
+		return &types.AttributeValueMemberB{Value: bytes.Clone(nonNil(b))}, true, nil
+	}
+	return nil, false, nil
+}
+
 func callMarshaler(m attributevalue.Marshaler) (types.AttributeValue, error) {
 	av, err := m.MarshalDynamoDBAttributeValue()
 	if err != nil {
@@ -399,7 +491,7 @@ func addressable(v reflect.Value) reflect.Value {
 	return c
 }
 
-func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
+func (c *Codec) encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) {
 	t := v.Type()
 	switch t {
 	case numberType:
@@ -412,7 +504,7 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 			return nil, &ValueError{Reason: "DynamoDB sets cannot be empty"}
 		}
 		kind := map[reflect.Type]byte{stringSetType: 'S', numberSetType: 'N', binarySetType: 'B'}[t]
-		return encodeSetElems(v, kind)
+		return c.encodeSetElems(v, kind)
 	case bigIntType:
 		return numberAV(addressable(v).Addr().Interface().(*big.Int).String(), tg.asString)
 	case bigFloatType:
@@ -428,18 +520,17 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 		}
 		return numberAV(s, tg.asString)
 	}
-	if t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) {
-		tm := v.Convert(timeType).Interface().(time.Time)
-		if tg.asUnix {
-			return N(strconv.FormatInt(tm.Unix(), 10)), nil
-		}
-		return &types.AttributeValueMemberS{Value: tm.Format(time.RFC3339Nano)}, nil
+	if isTime(t) {
+		return c.encodeTime(v.Convert(timeType).Interface().(time.Time), tg)
 	}
 	if t.Implements(marshalerType) && v.CanInterface() {
-		return callMarshaler(v.Interface().(attributevalue.Marshaler))
+		return c.callMarshaler(v.Interface().(attributevalue.Marshaler), tg)
 	}
 	if reflect.PointerTo(t).Implements(marshalerType) && v.CanInterface() {
-		return callMarshaler(addressable(v).Addr().Interface().(attributevalue.Marshaler))
+		return c.callMarshaler(addressable(v).Addr().Interface().(attributevalue.Marshaler), tg)
+	}
+	if av, ok, err := c.encodingMarshaler(v); ok {
+		return av, err
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -478,12 +569,12 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 			if v.Len() == 0 {
 				return nullAV(), nil // attributevalue's NullEmptySets
 			}
-			return encodeSetElems(v, kind)
+			return c.encodeSetElems(v, kind)
 		}
 		l := make([]types.AttributeValue, 0, v.Len())
 		et := tg.elemTag()
 		for i := range v.Len() {
-			av, err := encodeValue(v.Index(i), et)
+			av, err := c.encodeValue(v.Index(i), et)
 			if err != nil {
 				return nil, PrefixAttr(err, strconv.Itoa(i))
 			}
@@ -494,7 +585,7 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 		return &types.AttributeValueMemberL{Value: l}, nil
 	case reflect.Map:
 		if isSetMap(t) {
-			return encodeSetMap(v)
+			return c.encodeSetMap(v)
 		}
 		m := make(map[string]types.AttributeValue, v.Len())
 		et := tg.elemTag()
@@ -504,7 +595,7 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 			if err != nil {
 				return nil, err
 			}
-			av, err := encodeValue(iter.Value(), et)
+			av, err := c.encodeValue(iter.Value(), et)
 			if err != nil {
 				return nil, PrefixAttr(err, name)
 			}
@@ -514,14 +605,14 @@ func encodeConcrete(v reflect.Value, tg fieldTag) (types.AttributeValue, error) 
 		}
 		return &types.AttributeValueMemberM{Value: m}, nil
 	case reflect.Struct:
-		si := structFields(t)
+		si := c.structFields(t)
 		m := make(map[string]types.AttributeValue, len(si.fields))
 		for _, f := range si.fields {
 			fv, ok := fieldByIndex(v, f.index)
 			if !ok {
 				continue // behind a nil embedded pointer
 			}
-			av, err := encodeValue(fv, f.tag)
+			av, err := c.encodeValue(fv, f.tag)
 			if err != nil {
 				return nil, PrefixAttr(err, f.name)
 			}
@@ -582,11 +673,11 @@ func mapKeyString(k reflect.Value) (string, error) {
 
 // encodeSetElems encodes the elements of a slice or array as the members of
 // a set of kind 'S', 'N' or 'B'.
-func encodeSetElems(v reflect.Value, kind byte) (types.AttributeValue, error) {
+func (c *Codec) encodeSetElems(v reflect.Value, kind byte) (types.AttributeValue, error) {
 	var ss []string
 	var bs [][]byte
 	for i := range v.Len() {
-		av, err := encodeValue(v.Index(i), fieldTag{})
+		av, err := c.encodeValue(v.Index(i), fieldTag{})
 		if err != nil {
 			return nil, PrefixAttr(err, strconv.Itoa(i))
 		}
@@ -614,7 +705,7 @@ func encodeSetElems(v reflect.Value, kind byte) (types.AttributeValue, error) {
 
 // encodeSetMap turns map[T]struct{} into a set; its keys must all encode as
 // strings, numbers or binaries.
-func encodeSetMap(v reflect.Value) (types.AttributeValue, error) {
+func (c *Codec) encodeSetMap(v reflect.Value) (types.AttributeValue, error) {
 	if v.Len() == 0 {
 		if v.IsNil() {
 			return nullAV(), nil
@@ -626,7 +717,7 @@ func encodeSetMap(v reflect.Value) (types.AttributeValue, error) {
 	var bs [][]byte
 	iter := v.MapRange()
 	for iter.Next() {
-		av, err := encodeValue(iter.Key(), fieldTag{})
+		av, err := c.encodeValue(iter.Key(), fieldTag{})
 		if err != nil {
 			return nil, err
 		}
@@ -865,20 +956,20 @@ func nonNil(b []byte) []byte {
 // ---- decoding ----
 
 // Decode decodes av into out, a non-nil pointer, with the codec's rules
-// (the struct, map, slice, set, number and time rules above). Failures are
-// *ValueError.
-func Decode(av types.AttributeValue, out any) error {
+// (the struct, map, slice, set, number and time rules above) and options.
+// Failures are *ValueError.
+func (c *Codec) Decode(av types.AttributeValue, out any) error {
 	v := reflect.ValueOf(out)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return &ValueError{Reason: fmt.Sprintf("cannot decode into %T: want a non-nil pointer", out)}
 	}
-	return decodeValue(av, v.Elem(), fieldTag{})
+	return c.decodeValue(av, v.Elem(), fieldTag{})
 }
 
 // EncodeReflect encodes v, a struct, map or any other Go value, as Marshal
 // does, without a struct tag.
-func EncodeReflect(v reflect.Value) (types.AttributeValue, error) {
-	return encodeValue(v, fieldTag{})
+func (c *Codec) EncodeReflect(v reflect.Value) (types.AttributeValue, error) {
+	return c.encodeValue(v, fieldTag{})
 }
 
 func decodeErr(av types.AttributeValue, t reflect.Type) error {
@@ -886,7 +977,7 @@ func decodeErr(av types.AttributeValue, t reflect.Type) error {
 }
 
 // decodeValue decodes av into v, which is settable.
-func decodeValue(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
+func (c *Codec) decodeValue(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
 	if av == nil {
 		av = nullAV()
 	}
@@ -904,14 +995,17 @@ func decodeValue(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
 			v.SetZero()
 			return nil
 		}
+		if ok, err := c.encodingUnmarshaler(av, v); ok {
+			return err
+		}
 		if v.IsNil() {
 			v.Set(reflect.New(t.Elem()))
 		}
-		return decodeValue(av, v.Elem(), tg)
+		return c.decodeValue(av, v.Elem(), tg)
 	case reflect.Interface:
 		if !v.IsNil() && v.Elem().Kind() == reflect.Pointer && !v.Elem().IsNil() && !isNull {
 			// Decode into what the interface points to, as encoding/json.
-			return decodeValue(av, v.Elem().Elem(), tg)
+			return c.decodeValue(av, v.Elem().Elem(), tg)
 		}
 		if isNull {
 			v.SetZero()
@@ -930,14 +1024,19 @@ func decodeValue(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
 		v.SetZero()
 		return nil
 	}
+	if v.CanAddr() {
+		if ok, err := c.encodingUnmarshaler(av, v.Addr()); ok {
+			return err
+		}
+	}
 	switch t {
 	case numberType, stringSetType, numberSetType, binarySetType:
 		return callUnmarshaler(v.Addr().Interface().(attributevalue.Unmarshaler), av)
 	case bigIntType, bigFloatType, bigRatType:
 		return decodeBig(av, v)
 	}
-	if t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) {
-		return decodeTime(av, v)
+	if isTime(t) {
+		return c.decodeTime(av, v, tg)
 	}
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
@@ -968,13 +1067,51 @@ func decodeValue(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
 			return nil
 		}
 	case *types.AttributeValueMemberSS, *types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-		return decodeSet(av, setMembers(av), v)
+		return c.decodeSet(av, setMembers(av), v)
 	case *types.AttributeValueMemberL:
-		return decodeList(av, x.Value, v)
+		return c.decodeList(av, x.Value, v)
 	case *types.AttributeValueMemberM:
-		return decodeMap(av, x.Value, v)
+		return c.decodeMap(av, x.Value, v)
 	}
 	return decodeErr(av, t)
+}
+
+// encodingUnmarshaler decodes an S with UnmarshalText or a B with
+// UnmarshalBinary into what p, a pointer (allocated when nil), points to,
+// when Options.UseEncodingUnmarshalers is set and p implements it; ok is
+// false when it does not apply. The codec's own types decode as always.
+func (c *Codec) encodingUnmarshaler(av types.AttributeValue, p reflect.Value) (ok bool, err error) {
+	if !c.opts.UseEncodingUnmarshalers || ownType(p.Type().Elem()) {
+		return false, nil
+	}
+	t := p.Type()
+	switch x := av.(type) {
+	case *types.AttributeValueMemberS:
+		if !t.Implements(textUnmarshaler) {
+			return false, nil
+		}
+		if p.IsNil() {
+			p.Set(reflect.New(t.Elem()))
+		}
+		u := p.Interface().(encoding.TextUnmarshaler)
+		if err := u.UnmarshalText([]byte(x.Value)); err != nil {
+			return true, &ValueError{Reason: fmt.Sprintf("%T.UnmarshalText failed", u), Err: err}
+		}
+		return true, nil
+	case *types.AttributeValueMemberB:
+		if !t.Implements(binUnmarshaler) {
+			return false, nil
+		}
+		if p.IsNil() {
+			p.Set(reflect.New(t.Elem()))
+		}
+		u := p.Interface().(encoding.BinaryUnmarshaler)
+		if err := u.UnmarshalBinary(bytes.Clone(x.Value)); err != nil {
+			return true, &ValueError{Reason: fmt.Sprintf("%T.UnmarshalBinary failed", u), Err: err}
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 func callUnmarshaler(u attributevalue.Unmarshaler, av types.AttributeValue) error {
@@ -1039,7 +1176,7 @@ func setMembers(av types.AttributeValue) []types.AttributeValue {
 }
 
 // decodeSet loads a set into a slice, an array or a map[T]struct{}.
-func decodeSet(av types.AttributeValue, members []types.AttributeValue, v reflect.Value) error {
+func (c *Codec) decodeSet(av types.AttributeValue, members []types.AttributeValue, v reflect.Value) error {
 	t := v.Type()
 	if isSetMap(t) {
 		if v.IsNil() {
@@ -1048,24 +1185,24 @@ func decodeSet(av types.AttributeValue, members []types.AttributeValue, v reflec
 		elem := reflect.New(t.Elem()).Elem()
 		for _, m := range members {
 			k := reflect.New(t.Key()).Elem()
-			if err := decodeValue(m, k, fieldTag{}); err != nil {
+			if err := c.decodeValue(m, k, fieldTag{}); err != nil {
 				return err
 			}
 			v.SetMapIndex(k, elem)
 		}
 		return nil
 	}
-	return decodeList(av, members, v)
+	return c.decodeList(av, members, v)
 }
 
 // decodeList loads list (or set) elements into a slice or an array.
-func decodeList(av types.AttributeValue, elems []types.AttributeValue, v reflect.Value) error {
+func (c *Codec) decodeList(av types.AttributeValue, elems []types.AttributeValue, v reflect.Value) error {
 	t := v.Type()
 	switch t.Kind() {
 	case reflect.Slice:
 		s := reflect.MakeSlice(t, len(elems), len(elems))
 		for i, e := range elems {
-			if err := decodeValue(e, s.Index(i), fieldTag{}); err != nil {
+			if err := c.decodeValue(e, s.Index(i), fieldTag{}); err != nil {
 				return PrefixAttr(err, strconv.Itoa(i))
 			}
 		}
@@ -1077,7 +1214,7 @@ func decodeList(av types.AttributeValue, elems []types.AttributeValue, v reflect
 			if i >= v.Len() {
 				break
 			}
-			if err := decodeValue(e, v.Index(i), fieldTag{}); err != nil {
+			if err := c.decodeValue(e, v.Index(i), fieldTag{}); err != nil {
 				return PrefixAttr(err, strconv.Itoa(i))
 			}
 		}
@@ -1087,7 +1224,7 @@ func decodeList(av types.AttributeValue, elems []types.AttributeValue, v reflect
 }
 
 // decodeMap loads a map attribute into a map or a struct.
-func decodeMap(av types.AttributeValue, m map[string]types.AttributeValue, v reflect.Value) error {
+func (c *Codec) decodeMap(av types.AttributeValue, m map[string]types.AttributeValue, v reflect.Value) error {
 	t := v.Type()
 	switch t.Kind() {
 	case reflect.Map:
@@ -1100,14 +1237,14 @@ func decodeMap(av types.AttributeValue, m map[string]types.AttributeValue, v ref
 				return err
 			}
 			ev := reflect.New(t.Elem()).Elem()
-			if err := decodeValue(e, ev, fieldTag{}); err != nil {
+			if err := c.decodeValue(e, ev, fieldTag{}); err != nil {
 				return PrefixAttr(err, name)
 			}
 			v.SetMapIndex(k, ev)
 		}
 		return nil
 	case reflect.Struct:
-		si := structFields(t)
+		si := c.structFields(t)
 		for name, e := range m {
 			f, ok := si.field(name)
 			if !ok {
@@ -1117,7 +1254,7 @@ func decodeMap(av types.AttributeValue, m map[string]types.AttributeValue, v ref
 			if !ok {
 				continue
 			}
-			if err := decodeValue(e, fv, f.tag); err != nil {
+			if err := c.decodeValue(e, fv, f.tag); err != nil {
 				return PrefixAttr(err, name)
 			}
 		}
@@ -1202,16 +1339,28 @@ func decodeNumber(s string, v reflect.Value) error {
 	return decodeErr(&types.AttributeValueMemberN{Value: s}, t)
 }
 
-// decodeTime loads an RFC 3339 string or Unix seconds into a time.Time.
-func decodeTime(av types.AttributeValue, v reflect.Value) error {
+// decodeTime loads an S (Options.DecodeTime.S, RFC 3339 by default) or an
+// N (Unix seconds with the unixtime tag, else Options.DecodeTime.N, Unix
+// seconds by default) into a time.Time.
+func (c *Codec) decodeTime(av types.AttributeValue, v reflect.Value, tg fieldTag) error {
 	var tm time.Time
+	var err error
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
-		var err error
-		if tm, err = time.Parse(time.RFC3339, x.Value); err != nil {
+		if c.opts.DecodeTime.S != nil {
+			if tm, err = c.opts.DecodeTime.S(x.Value); err != nil {
+				return &ValueError{Reason: fmt.Sprintf("DecodeTime.S failed on %q", x.Value), Err: err}
+			}
+		} else if tm, err = time.Parse(time.RFC3339, x.Value); err != nil {
 			return &ValueError{Reason: fmt.Sprintf("%q is not an RFC 3339 time", x.Value), Err: err}
 		}
 	case *types.AttributeValueMemberN:
+		if c.opts.DecodeTime.N != nil && !tg.asUnix {
+			if tm, err = c.opts.DecodeTime.N(x.Value); err != nil {
+				return &ValueError{Reason: fmt.Sprintf("DecodeTime.N failed on %s", x.Value), Err: err}
+			}
+			break
+		}
 		sec, err := strconv.ParseInt(x.Value, 10, 64)
 		if err != nil {
 			return &ValueError{Reason: fmt.Sprintf("%s is not Unix seconds", x.Value), Err: err}

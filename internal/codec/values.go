@@ -14,16 +14,20 @@ import (
 
 // NumberText converts a Go integer, float, number text type (dynamap.Number,
 // json.Number, ...), *big.Int, *big.Float, *big.Rat or decimal string to
-// checked DynamoDB number text (see CheckNumber); anything else is a
-// *ValueError.
-func NumberText(v any) (string, error) {
+// checked DynamoDB number text (see CheckNumber) with the default codec;
+// anything else is a *ValueError.
+func NumberText(v any) (string, error) { return Default.NumberText(v) }
+
+// NumberText is the package's NumberText with c's options (a type with a
+// MarshalText method, say, is not a number under UseEncodingMarshalers).
+func (c *Codec) NumberText(v any) (string, error) {
 	if s, ok := v.(string); ok {
 		if err := CheckNumber(s); err != nil {
 			return "", err
 		}
 		return s, nil
 	}
-	av, err := Marshal(v)
+	av, err := c.Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -274,16 +278,19 @@ func UnmarshalSet(av types.AttributeValue, kind string, out any) error {
 }
 
 // Marshal converts a Go value to a DynamoDB attribute value, with the
-// one codec (codec.go) every value goes through: what it returns is the
-// library's own (bytes and attribute values are copied) and is checked as
-// DynamoDB checks it. The switch is a fast path for common types; it gives
+// one codec (codec.go) every value goes through and c's options: what it
+// returns is the library's own (bytes and attribute values are copied) and
+// is checked as DynamoDB checks it. A Deferred (Freeze) is encoded as the
+// value it holds. The switch is a fast path for common types; it gives
 // exactly what encodeValue gives.
-func Marshal(v any) (types.AttributeValue, error) {
+func (c *Codec) Marshal(v any) (types.AttributeValue, error) {
 	switch x := v.(type) {
 	case nil:
 		return nullAV(), nil
 	case types.AttributeValue:
 		return CloneCheck(x)
+	case Deferred:
+		return c.Marshal(x.v)
 	case string:
 		return &types.AttributeValueMemberS{Value: x}, nil
 	case []byte:
@@ -319,7 +326,7 @@ func Marshal(v any) (types.AttributeValue, error) {
 		}
 		l := make([]types.AttributeValue, len(x))
 		for i, e := range x {
-			av, err := Marshal(e)
+			av, err := c.Marshal(e)
 			if err != nil {
 				return nil, PrefixAttr(err, strconv.Itoa(i))
 			}
@@ -330,21 +337,21 @@ func Marshal(v any) (types.AttributeValue, error) {
 		if x == nil {
 			return nullAV(), nil
 		}
-		m, err := MarshalMap(x)
+		m, err := c.MarshalMap(x)
 		if err != nil {
 			return nil, err
 		}
 		return &types.AttributeValueMemberM{Value: m}, nil
 	}
-	return encodeValue(reflect.ValueOf(v), fieldTag{})
+	return c.encodeValue(reflect.ValueOf(v), fieldTag{})
 }
 
 // MarshalMap converts each value of m with Marshal; a failure names its
 // attribute (*ValueError with Attribute set).
-func MarshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
+func (c *Codec) MarshalMap(m map[string]any) (map[string]types.AttributeValue, error) {
 	out := make(map[string]types.AttributeValue, len(m))
 	for k, v := range m {
-		av, err := Marshal(v)
+		av, err := c.Marshal(v)
 		if err != nil {
 			return nil, PrefixAttr(err, k)
 		}

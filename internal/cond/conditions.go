@@ -16,24 +16,25 @@ import (
 // IsType, Size's comparisons) each hold one. A nil Node is empty.
 type Node interface {
 	// Compile compiles the condition, isKey's names literal (see
-	// ResolvePath); ok is false when it is empty. Errors are *FilterError,
+	// ResolvePath), its values encoded with cd (the codec of the table it
+	// is used with); ok is false when it is empty. Errors are *FilterError,
 	// or *ValueError for a value that cannot be stored.
-	Compile(isKey func(string) bool) (c expression.ConditionBuilder, ok bool, err error)
+	Compile(isKey func(string) bool, cd *codec.Codec) (c expression.ConditionBuilder, ok bool, err error)
 }
 
 // Build compiles the conditions one call was given (a Scan filter and its
-// Where options, Expected, If): ANDed, isKey's names literal. ok is false
-// when there is no condition at all.
-func Build(nodes []Node, isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	return All(nodes).Compile(isKey)
+// Where options, Expected, If): ANDed, isKey's names literal, values
+// encoded with cd. ok is false when there is no condition at all.
+func Build(nodes []Node, isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
+	return All(nodes).Compile(isKey, cd)
 }
 
 // Filter is a Filter's node: its "attr__op" conditions, in key order, ANDed.
 type Filter map[string]any
 
 // Compile compiles f: its conditions, in key order, ANDed.
-func (f Filter) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	leaves, err := f.leaves(isKey)
+func (f Filter) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
+	leaves, err := f.leaves(isKey, cd)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
 	}
@@ -41,10 +42,10 @@ func (f Filter) Compile(isKey func(string) bool) (expression.ConditionBuilder, b
 }
 
 // leaves compiles each condition of f, in key order.
-func (f Filter) leaves(isKey func(string) bool) ([]expression.ConditionBuilder, error) {
+func (f Filter) leaves(isKey func(string) bool, cd *codec.Codec) ([]expression.ConditionBuilder, error) {
 	out := make([]expression.ConditionBuilder, 0, len(f))
 	for _, k := range slices.Sorted(maps.Keys(f)) {
-		cb, err := FilterCondition(k, f[k], isKey)
+		cb, err := FilterCondition(k, f[k], isKey, cd)
 		if err != nil {
 			return nil, err
 		}
@@ -71,8 +72,8 @@ type All []Node
 
 // Compile compiles a's non-empty operands, ANDed; ok is false when there
 // are none.
-func (a All) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	leaves, err := a.leaves(isKey)
+func (a All) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
+	leaves, err := a.leaves(isKey, cd)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
 	}
@@ -82,7 +83,7 @@ func (a All) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool
 // leaves compiles the non-empty operands of a. Nested ANDs (a Filter, And)
 // are flattened: "a AND b AND c", not "(a AND b) AND c", whose parentheses
 // DynamoDB's 4 KB limit counts too.
-func (a All) leaves(isKey func(string) bool) ([]expression.ConditionBuilder, error) {
+func (a All) leaves(isKey func(string) bool, cd *codec.Codec) ([]expression.ConditionBuilder, error) {
 	var out []expression.ConditionBuilder
 	for _, c := range a {
 		var l []expression.ConditionBuilder
@@ -91,13 +92,13 @@ func (a All) leaves(isKey func(string) bool) ([]expression.ConditionBuilder, err
 		case nil:
 			continue
 		case Filter:
-			l, err = x.leaves(isKey)
+			l, err = x.leaves(isKey, cd)
 		case All:
-			l, err = x.leaves(isKey)
+			l, err = x.leaves(isKey, cd)
 		default:
 			var cb expression.ConditionBuilder
 			var ok bool
-			cb, ok, err = c.Compile(isKey)
+			cb, ok, err = c.Compile(isKey, cd)
 			if ok {
 				l = []expression.ConditionBuilder{cb}
 			}
@@ -115,8 +116,8 @@ type Any []Node
 
 // Compile compiles o's operands, ORed. Or of nothing, or with an empty
 // operand, is a *FilterError (ErrInvalidFilter).
-func (o Any) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
-	leaves, err := o.leaves(isKey)
+func (o Any) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
+	leaves, err := o.leaves(isKey, cd)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
 	}
@@ -125,7 +126,7 @@ func (o Any) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool
 
 // leaves compiles the operands of o, none of which may be empty. Nested
 // ORs (Or, AnyOf) are flattened.
-func (o Any) leaves(isKey func(string) bool) ([]expression.ConditionBuilder, error) {
+func (o Any) leaves(isKey func(string) bool, cd *codec.Codec) ([]expression.ConditionBuilder, error) {
 	if len(o) == 0 {
 		return nil, &FilterError{Reason: "Or of no condition", Err: ErrInvalidFilter}
 	}
@@ -136,13 +137,13 @@ func (o Any) leaves(isKey func(string) bool) ([]expression.ConditionBuilder, err
 		switch x := c.(type) {
 		case nil:
 		case AnyFilter:
-			l, err = Filter(x).leaves(isKey)
+			l, err = Filter(x).leaves(isKey, cd)
 		case Any:
-			l, err = x.leaves(isKey)
+			l, err = x.leaves(isKey, cd)
 		default:
 			var cb expression.ConditionBuilder
 			var ok bool
-			cb, ok, err = c.Compile(isKey)
+			cb, ok, err = c.Compile(isKey, cd)
 			if ok {
 				l = []expression.ConditionBuilder{cb}
 			}
@@ -168,11 +169,11 @@ type AnyFilter map[string]any
 
 // Compile compiles f's conditions, ORed; an empty f is a *FilterError
 // (ErrInvalidFilter).
-func (f AnyFilter) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (f AnyFilter) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	if len(f) == 0 {
 		return expression.ConditionBuilder{}, false, &FilterError{Reason: "AnyOf of an empty Filter", Err: ErrInvalidFilter}
 	}
-	return Any{f}.Compile(isKey)
+	return Any{f}.Compile(isKey, cd)
 }
 
 // Not is Not's node.
@@ -180,11 +181,11 @@ type Not struct{ N Node }
 
 // Compile compiles NOT n.N; an empty n.N is a *FilterError
 // (ErrInvalidFilter).
-func (n Not) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (n Not) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	if n.N == nil {
 		return expression.ConditionBuilder{}, false, emptyOperand("Not", 0)
 	}
-	cb, ok, err := n.N.Compile(isKey)
+	cb, ok, err := n.N.Compile(isKey, cd)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
 	}
@@ -199,7 +200,7 @@ type Raw struct{ B expression.ConditionBuilder }
 
 // Compile checks that r.B is set and builds; either failure is a
 // *FilterError (ErrInvalidFilter).
-func (r Raw) Compile(func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (r Raw) Compile(func(string) bool, *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	if !r.B.IsSet() {
 		return expression.ConditionBuilder{}, false, &FilterError{Reason: "empty expression.ConditionBuilder", Err: ErrInvalidFilter}
 	}
@@ -232,7 +233,7 @@ type Exists struct {
 }
 
 // Compile compiles attribute_exists or attribute_not_exists of e.Path.
-func (e Exists) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (e Exists) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	name, err := condPath(e.Path, isKey)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err
@@ -258,7 +259,7 @@ var attrTypes = []expression.DynamoDBAttributeType{
 
 // Compile compiles attribute_type(c.Path, c.T); a T that is not a DynamoDB
 // attribute type is a *FilterError (ErrInvalidFilter).
-func (c IsType) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (c IsType) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	if !slices.Contains(attrTypes, c.T) {
 		return expression.ConditionBuilder{}, false, &FilterError{Key: c.Path, Reason: fmt.Sprintf("IsType: %q is not a DynamoDB attribute type (S, SS, N, NS, B, BS, BOOL, NULL, L, M)", string(c.T)), Err: ErrInvalidFilter}
 	}
@@ -279,7 +280,7 @@ type Size struct {
 
 // Compile compiles size(c.Path) compared with c.N (and c.Hi); reversed
 // between bounds are a *FilterError (ErrInvalidFilter).
-func (c Size) Compile(isKey func(string) bool) (expression.ConditionBuilder, bool, error) {
+func (c Size) Compile(isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, bool, error) {
 	name, err := condPath(c.Path, isKey)
 	if err != nil {
 		return expression.ConditionBuilder{}, false, err

@@ -65,12 +65,14 @@ func SplitFilterKey(key string, ops []string) (attr, op string, err error) {
 type frozenErr struct{ err error }
 
 // FreezeFilter returns a deep copy of f (nil for nil) whose operands are
-// already attribute values, owned by the copy: the elements of a between or
-// in list become a []any of attribute values, a null operand is kept as is
-// (a bool), and an operand that cannot be converted becomes a frozenErr,
-// reported when the filter is compiled, before any request, as it was
-// before. A between or in operand that is not a list is kept as is: its
-// type alone is refused.
+// owned by the copy (codec.Freeze): an operand every codec encodes alike is
+// already an attribute value, any other (a struct, a time, a value with
+// MarshalText) a codec.Deferred copy that the table's codec encodes when
+// the filter is compiled. The elements of a between or in list become a
+// []any of such operands, a null operand is kept as is (a bool), and an
+// operand that cannot be converted becomes a frozenErr, reported when the
+// filter is compiled, before any request, as it was before. A between or
+// in operand that is not a list is kept as is: its type alone is refused.
 func FreezeFilter(f map[string]any) map[string]any {
 	if f == nil {
 		return nil
@@ -102,25 +104,26 @@ func FreezeFilter(f map[string]any) map[string]any {
 	return out
 }
 
-// freezeOperand converts one operand to an attribute value of its own (a
+// freezeOperand converts one operand to one of its own (codec.Freeze; a
 // frozenErr when it cannot be).
 func freezeOperand(v any) any {
 	if fe, ok := v.(frozenErr); ok { // frozen already
 		return fe
 	}
-	av, err := codec.Marshal(v)
+	fv, err := codec.Freeze(v)
 	if err != nil {
 		return frozenErr{err}
 	}
-	return av
+	return fv
 }
 
-// filterValue marshals one filter operand; failures name the filter key.
-func filterValue(key string, v any) (types.AttributeValue, error) {
+// filterValue marshals one filter operand with cd, the codec of the table
+// the filter is used with; failures name the filter key.
+func filterValue(key string, v any, cd *codec.Codec) (types.AttributeValue, error) {
 	if fe, ok := v.(frozenErr); ok {
 		return nil, codec.PrefixAttr(fe.err, key)
 	}
-	av, err := codec.Marshal(v)
+	av, err := cd.Marshal(v)
 	if err != nil {
 		return nil, codec.PrefixAttr(err, key)
 	}
@@ -129,8 +132,8 @@ func filterValue(key string, v any) (types.AttributeValue, error) {
 
 // ScalarValue marshals an operand that DynamoDB compares by order: a string,
 // number or binary.
-func ScalarValue(key string, v any) (types.AttributeValue, error) {
-	av, err := filterValue(key, v)
+func ScalarValue(key string, v any, cd *codec.Codec) (types.AttributeValue, error) {
+	av, err := filterValue(key, v, cd)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +145,8 @@ func ScalarValue(key string, v any) (types.AttributeValue, error) {
 }
 
 // PrefixValue returns the string operand of beginswith.
-func PrefixValue(key string, v any) (string, error) {
-	av, err := filterValue(key, v)
+func PrefixValue(key string, v any, cd *codec.Codec) (string, error) {
+	av, err := filterValue(key, v, cd)
 	if err != nil {
 		return "", err
 	}
@@ -181,15 +184,15 @@ func listValues(v any) ([]any, bool) {
 }
 
 // BetweenValues returns the two bounds of a between operand.
-func BetweenValues(key string, v any) (lo, hi types.AttributeValue, err error) {
+func BetweenValues(key string, v any, cd *codec.Codec) (lo, hi types.AttributeValue, err error) {
 	l, ok := listValues(v)
 	if !ok || len(l) != 2 {
 		return nil, nil, &FilterError{Key: key, Reason: fmt.Sprintf("between wants exactly two values, got %T", v), Err: ErrInvalidFilter}
 	}
-	if lo, err = ScalarValue(key, l[0]); err != nil {
+	if lo, err = ScalarValue(key, l[0], cd); err != nil {
 		return nil, nil, err
 	}
-	if hi, err = ScalarValue(key, l[1]); err != nil {
+	if hi, err = ScalarValue(key, l[1], cd); err != nil {
 		return nil, nil, err
 	}
 	if codec.Kind(lo) != codec.Kind(hi) {
@@ -236,8 +239,9 @@ func ScalarString(av types.AttributeValue) string {
 }
 
 // FilterCondition compiles one "attr__op": value pair of a filter or write
-// condition. attr is a document path, resolved with isKey's names literal.
-func FilterCondition(key string, v any, isKey func(string) bool) (expression.ConditionBuilder, error) {
+// condition. attr is a document path, resolved with isKey's names literal;
+// values are encoded with cd, the codec of the table it is used with.
+func FilterCondition(key string, v any, isKey func(string) bool, cd *codec.Codec) (expression.ConditionBuilder, error) {
 	var none expression.ConditionBuilder
 	attr, op, err := SplitFilterKey(key, FilterOps)
 	if err != nil {
@@ -263,13 +267,13 @@ func FilterCondition(key string, v any, isKey func(string) bool) (expression.Con
 		}
 		return expression.AttributeExists(name), nil
 	case OpBeginsWith:
-		p, err := PrefixValue(key, v)
+		p, err := PrefixValue(key, v, cd)
 		if err != nil {
 			return none, err
 		}
 		return name.BeginsWith(p), nil
 	case OpBetween:
-		lo, hi, err := BetweenValues(key, v)
+		lo, hi, err := BetweenValues(key, v, cd)
 		if err != nil {
 			return none, err
 		}
@@ -281,7 +285,7 @@ func FilterCondition(key string, v any, isKey func(string) bool) (expression.Con
 		}
 		ops := make([]expression.OperandBuilder, len(l))
 		for i, e := range l {
-			av, err := filterValue(key, e)
+			av, err := filterValue(key, e, cd)
 			if err != nil {
 				return none, err
 			}
@@ -289,7 +293,7 @@ func FilterCondition(key string, v any, isKey func(string) bool) (expression.Con
 		}
 		return name.In(ops[0], ops[1:]...), nil
 	case OpContains, OpNContains:
-		av, err := filterValue(key, v)
+		av, err := filterValue(key, v, cd)
 		if err != nil {
 			return none, err
 		}
@@ -299,7 +303,7 @@ func FilterCondition(key string, v any, isKey func(string) bool) (expression.Con
 		}
 		return c, nil
 	case OpEq, OpNe:
-		av, err := filterValue(key, v)
+		av, err := filterValue(key, v, cd)
 		if err != nil {
 			return none, err
 		}
@@ -309,7 +313,7 @@ func FilterCondition(key string, v any, isKey func(string) bool) (expression.Con
 		return name.NotEqual(expression.Value(av)), nil
 	}
 	// lt, lte, gt, gte
-	av, err := ScalarValue(key, v)
+	av, err := ScalarValue(key, v, cd)
 	if err != nil {
 		return none, err
 	}
@@ -343,8 +347,8 @@ type KeyAttr struct {
 // of the table or index queried: hash (required: a zero hash is refused),
 // rng (zero when there is none), keyList (its key names, for errors). An eq on the hash key is
 // required, at most one condition on the range key, nothing else. what
-// names the table or index in errors.
-func BuildKeyCondition(f map[string]any, hashAttr, rangeAttr KeyAttr, keyList, what string) (expression.KeyConditionBuilder, error) {
+// names the table or index in errors; cd encodes the values.
+func BuildKeyCondition(f map[string]any, hashAttr, rangeAttr KeyAttr, keyList, what string, cd *codec.Codec) (expression.KeyConditionBuilder, error) {
 	var none expression.KeyConditionBuilder
 	hash, rng := &hashAttr, &rangeAttr
 	if rangeAttr.Name == "" {
@@ -375,7 +379,7 @@ func BuildKeyCondition(f map[string]any, hashAttr, rangeAttr KeyAttr, keyList, w
 		if field == rng && rangeCond.IsSet() {
 			return none, &FilterError{Key: k, Reason: fmt.Sprintf("a second condition on the range key %q of %s (also %q); use between", attr, what, rangeKey), Err: ErrQuery}
 		}
-		c, err := keyCondition(k, op, *field, f[k])
+		c, err := keyCondition(k, op, *field, f[k], cd)
 		if err != nil {
 			return none, err
 		}
@@ -396,7 +400,7 @@ func BuildKeyCondition(f map[string]any, hashAttr, rangeAttr KeyAttr, keyList, w
 
 // keyCondition compiles one key operator on field, checking the operand's
 // type against the key's.
-func keyCondition(k, op string, field KeyAttr, v any) (expression.KeyConditionBuilder, error) {
+func keyCondition(k, op string, field KeyAttr, v any, cd *codec.Codec) (expression.KeyConditionBuilder, error) {
 	var none expression.KeyConditionBuilder
 	check := func(av types.AttributeValue) error {
 		if kind := codec.Kind(av); kind != field.Type {
@@ -410,13 +414,13 @@ func keyCondition(k, op string, field KeyAttr, v any) (expression.KeyConditionBu
 		if field.Type != "S" {
 			return none, &FilterError{Key: k, Reason: fmt.Sprintf("beginswith needs a string key, %q has type %s", field.Name, field.Type), Err: ErrInvalidFilter}
 		}
-		p, err := PrefixValue(k, v)
+		p, err := PrefixValue(k, v, cd)
 		if err != nil {
 			return none, err
 		}
 		return key.BeginsWith(p), nil
 	case OpBetween:
-		lo, hi, err := BetweenValues(k, v)
+		lo, hi, err := BetweenValues(k, v, cd)
 		if err != nil {
 			return none, err
 		}
@@ -425,7 +429,7 @@ func keyCondition(k, op string, field KeyAttr, v any) (expression.KeyConditionBu
 		}
 		return key.Between(expression.Value(lo), expression.Value(hi)), nil
 	}
-	av, err := ScalarValue(k, v)
+	av, err := ScalarValue(k, v, cd)
 	if err != nil {
 		return none, err
 	}
