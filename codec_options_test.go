@@ -48,7 +48,6 @@ func rawItem(t *testing.T, c *conn.Conn, tbl *Table, key map[string]types.Attrib
 	return out.Item
 }
 
-
 func nAV(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
@@ -277,4 +276,13 @@ func TestWithCodecEncodingMarshalerKeys(t *testing.T) {
 	require.Equal(t, 1, rc.total()-before, "only DescribeTable: %v", rc.ops)
 	require.Equal(t, gets, rc.count("GetItem"))
 	require.False(t, errors.Is(err, ErrItemNotFound))
+}
+
+// WithCodec fits NewTable and CreateTable only: Update cannot change a
+// Table's codec.
+func TestWithCodecIsATableOption(t *testing.T) {
+	require.Empty(t, typeCheckUser(t, `dynamap.NewTable(c, "t", dynamap.WithCodec(dynamap.CodecOptions{TagKey: "json"}))`))
+	errs := typeCheckUser(t, `t.Update(ctx, dynamap.WithCodec(dynamap.CodecOptions{}))`)
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], "does not implement dynamap.UpdateOption (missing method applyUpdate)")
 }

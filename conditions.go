@@ -32,6 +32,13 @@ import (
 // before any request. A Filter is copied, its values converted, when it is
 // handed to a call (Where, Expected, If, TxCheck) or to And, Or, Not or
 // AnyOf: changing the map, a []byte or a list afterwards changes nothing.
+// Values are encoded with the codec of the table the condition is used
+// with (see WithCodec): a value every codec encodes alike (a string,
+// number, bool, binary, Number, set, or a list or map of those) is
+// converted at once; any other (a struct, a time.Time, a value with
+// MarshalText or MarshalBinary, or a list or map holding one) is
+// deep-copied then (its elements, what its pointers point to, a struct's
+// exported fields) and encoded by that table's codec when the call runs.
 type Condition interface {
 	// node returns the condition as the conditions engine (internal/cond)
 	// compiles it.

@@ -56,9 +56,18 @@
 //     ListTables. fields.go, indexes.go: key fields and secondary indexes.
 //   - internal/codec: the one codec between Go values (maps, structs,
 //     Number, sets) and attribute values, with number checks, equality,
-//     size estimates and key text; it refuses what DynamoDB would. codec.go:
-//     the public surface over it (Number, StringSet, NumberSet, BinarySet).
-//     key.go: keys, and the checks of a whole item (key types, 400 KB).
+//     size estimates and key text; it refuses what DynamoDB would. A
+//     codec.Codec holds its options (struct tag key, time encoding,
+//     encoding.TextMarshaler use...) and its own cache of struct fields;
+//     each Table holds one, configured once with WithCodec (codec.Default
+//     without it), and every value of that table goes through it: items
+//     put as maps, structs or Items, Item.Set and Decode, Items and
+//     Collect, keys, Filter and Condition values (internal/cond is handed
+//     the table's codec when it compiles them), update values and
+//     transaction actions. Functions without a table (NumberOf) use
+//     codec.Default. codec.go: the public surface over it (Number,
+//     StringSet, NumberSet, BinarySet, CodecOptions, WithCodec). key.go:
+//     keys, and the checks of a whole item (key types, 400 KB).
 //   - internal/cond: the conditions engine: the rule for attribute names
 //     and document paths, the compiler of "attr__op" Filters and of the
 //     other Conditions into expressions, DynamoDB's expression limits (4 KB,

@@ -122,8 +122,9 @@ func (it *Item) avMap() map[string]types.AttributeValue { return maps.Clone(it.d
 
 // ItemFrom returns a new (never loaded) item of table t holding data: a
 // map[string]any, a Key, an *Item (its values are copied), or a struct or
-// pointer to one (marshalled with attributevalue, dynamodbav tags apply;
-// Number fields are stored as exact numbers). It does no I/O.
+// pointer to one (encoded with t's codec, see WithCodec: dynamodbav tags
+// apply as attributevalue reads them; Number fields are stored as exact
+// numbers). A nil t uses the default codec. It does no I/O.
 func ItemFrom(t *Table, data any) (*Item, error) {
 	if data == nil {
 		return &Item{table: t, data: map[string]types.AttributeValue{}}, nil
@@ -440,7 +441,8 @@ func (it *Item) MarkClean() {
 // marked clean) rather than built with NewItem or ItemFrom.
 func (it *Item) Loaded() bool { return it.orig != nil }
 
-// Decode unmarshals the item into v, a pointer to a struct (dynamodbav tags
+// Decode unmarshals the item into v, with its table's codec (see
+// WithCodec), a pointer to a struct (dynamodbav tags
 // apply as attributevalue reads them; Number fields receive exact numbers;
 // SS, NS and BS load into StringSet, NumberSet, BinarySet, []string,
 // []Number, [][]byte and map[T]struct{} fields) or to a map. Values loaded

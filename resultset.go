@@ -131,7 +131,7 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 }
 
 // Items decodes each item of rs into a T (a struct with dynamodbav tags, or a
-// map) as Item.Decode does. A decoding failure is a *ValueError
+// map) as Item.Decode does, with the codec of rs's table (see WithCodec). A decoding failure is a *ValueError
 // that ends the sequence.
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {

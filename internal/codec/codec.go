@@ -19,8 +19,9 @@ import (
 
 // This file is dynamap's one codec: every Go value (a map value, an
 // Item.Set argument, a struct field, an element nested in any of them) is
-// encoded by encodeValue, and every struct, map or slice is decoded by
-// decodeValue. Both follow attributevalue's rules for dynamodbav tags
+// encoded by Codec.encodeValue, and every struct, map or slice is decoded by
+// Codec.decodeValue, with the Codec's Options (options.go). Both follow
+// attributevalue's rules for dynamodbav tags (and the Options.TagKey tag)
 // (name, "-", omitempty, omitemptyelem, nullempty, nullemptyelem, string,
 // stringset, numberset, binaryset, unixtime, embedded structs), for
 // attributevalue.Marshaler and Unmarshaler, and for time.Time (an RFC 3339
