@@ -253,8 +253,7 @@ func indexKeysString(ix SecondaryIndex) string {
 // encodeModel encodes v through the table's codec into an item map the
 // caller owns. It is the one place a typed table encodes a T.
 func encodeModel(t *Table, v reflect.Value) (map[string]types.AttributeValue, error) {
-	_ = t // the table's codec
-	av, err := codec.EncodeReflect(v)
+	av, err := t.codec().EncodeReflect(v)
 	if err != nil {
 		return nil, err
 	}
@@ -269,15 +268,13 @@ func encodeModel(t *Table, v reflect.Value) (map[string]types.AttributeValue, er
 // field's value) through the table's codec. It is the one place a typed
 // table decodes; a failure is a *ValueError.
 func decodeModel(t *Table, item map[string]types.AttributeValue, out any) error {
-	_ = t // the table's codec
-	return codec.Decode(&types.AttributeValueMemberM{Value: item}, out)
+	return t.codec().Decode(&types.AttributeValueMemberM{Value: item}, out)
 }
 
 // decodeAttr decodes one attribute value into out (a pointer) through the
 // table's codec.
 func decodeAttr(t *Table, av types.AttributeValue, out any) error {
-	_ = t // the table's codec
-	return codec.Decode(av, out)
+	return t.codec().Decode(av, out)
 }
 
 // decode decodes a raw item into a T.
