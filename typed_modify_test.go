@@ -292,7 +292,10 @@ func TestModifyConflictAndRetryConflicts(t *testing.T) {
 
 	// A concurrent change to another attribute is no conflict, and is kept.
 	rec.mu.Lock()
-	rec.beforeUpdate = func() { _, err := tt.Table().UpdateItem(ctx, Key{"id": "a"}, SetValue("text", "two")); require.NoError(t, err) }
+	rec.beforeUpdate = func() {
+		_, err := tt.Table().UpdateItem(ctx, Key{"id": "a"}, SetValue("text", "two"))
+		require.NoError(t, err)
+	}
 	rec.mu.Unlock()
 	got, err = tt.Modify(ctx, Key{"id": "a"}, func(n *tmNote) error { n.Count = 0; return nil })
 	require.NoError(t, err)
@@ -475,7 +478,7 @@ func TestModifyOptionsCompile(t *testing.T) {
 		require.Empty(t, typeCheckUser(t, body), "%s should compile", body)
 	}
 	misapplied := map[string]string{
-		decl + `_ = tt.SaveChanges(ctx, &m, &m, dynamap.RetryConflicts(1))`:                    "dynamap.SaveChangesOption (missing method applySaveChanges)",
+		decl + `_ = tt.SaveChanges(ctx, &m, &m, dynamap.RetryConflicts(1))`:                      "dynamap.SaveChangesOption (missing method applySaveChanges)",
 		decl + `_, _ = tt.Modify(ctx, nil, func(*M) error { return nil }, dynamap.Consistent())`: "dynamap.ModifyOption (missing method applyModify)",
 	}
 	for body, want := range misapplied {
