@@ -473,6 +473,7 @@ func TestModifyOptionsCompile(t *testing.T) {
 	fits := []string{
 		decl + `_, _ = tt.Modify(ctx, nil, func(*M) error { return nil }, dynamap.RetryConflicts(2), dynamap.SDKOptions())`,
 		decl + `_ = tt.SaveChanges(ctx, &m, &m, dynamap.SDKOptions())`,
+		decl + `var p *M; _ = dynamap.TransactWrite(ctx, c, tt.TxPut(&m, dynamap.Overwrite()), tt.TxDelete(&m, dynamap.Expected(nil)), tt.TxSaveChanges(&m, &m)); _, _ = dynamap.TransactGet(ctx, c, tt.TxGet(nil, &p, dynamap.Attributes("a")), t.TxGet(nil))`,
 	}
 	for _, body := range fits {
 		require.Empty(t, typeCheckUser(t, body), "%s should compile", body)
@@ -480,6 +481,8 @@ func TestModifyOptionsCompile(t *testing.T) {
 	misapplied := map[string]string{
 		decl + `_ = tt.SaveChanges(ctx, &m, &m, dynamap.RetryConflicts(1))`:                      "dynamap.SaveChangesOption (missing method applySaveChanges)",
 		decl + `_, _ = tt.Modify(ctx, nil, func(*M) error { return nil }, dynamap.Consistent())`: "dynamap.ModifyOption (missing method applyModify)",
+		decl + `_ = tt.TxPut(&m, dynamap.OldItem(nil))`:                                          "dynamap.TxPutOption (missing method applyTxPut)",
+		decl + `var p *M; _ = tt.TxGet(nil, &p, dynamap.Consistent())`:                           "dynamap.TxGetOption (missing method applyTxGet)",
 	}
 	for body, want := range misapplied {
 		errs := typeCheckUser(t, body)
