@@ -83,7 +83,7 @@ func run() error {
 		return err
 	}
 	fmt.Println("put Heat: version", heat.Version, "created set:", !heat.Created.IsZero())
-	again := Movie{Year: 1995, Title: "Heat", Genre: "crime"}
+	again := Movie{Year: 1995, Title: "Heat", Genre: "crime", Studio: "Universal"}
 	err = movies.Put(ctx, &again)
 	fmt.Println("second put of a new Heat refused:", errors.Is(err, dynamap.ErrConditionalCheckFailed))
 
