@@ -38,6 +38,11 @@ import (
 // version is an integer; created and updated are a time.Time or an integer
 // (Unix seconds); ttl is a time.Time tagged unixtime or an integer.
 //
+// DynamoDB refuses an empty string or binary as an index key value: tag
+// an index key field that may be empty omitempty, and items without it
+// stay out of that index (a sparse index); otherwise writing such an item
+// is a *KeyError before any request.
+//
 // A TypedTable is safe for concurrent use. It is built with TableOf (no
 // I/O) or CreateTableOf. On first use its tags are checked once against
 // the table as DynamoDB describes it (see TableOf).

@@ -16,7 +16,7 @@ type typedMovie struct {
 	Title   string    `dynamodbav:"title"   dynamap:"range"`
 	Genre   string    `dynamodbav:"genre"   dynamap:"hash:ByGenre"`
 	Rating  float64   `dynamodbav:"rating"  dynamap:"range:ByGenre"`
-	Studio  string    `dynamodbav:"studio"  dynamap:"range:ByStudio,local"`
+	Studio  string    `dynamodbav:"studio,omitempty" dynamap:"range:ByStudio,local"` // sparse: may be empty
 	Actors  StringSet `dynamodbav:"actors,omitempty"`
 	Version int64     `dynamodbav:"version" dynamap:"version"`
 	Created time.Time `dynamodbav:"created" dynamap:"created"`

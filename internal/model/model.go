@@ -182,6 +182,9 @@ type candidate struct {
 	sf      reflect.StructField
 	tag     codecTag
 	roles   string // the dynamap tag, "" for none
+	// hiddenPtr is the unexported embedded pointer on the field's path,
+	// "" for none: reflect cannot allocate or copy it.
+	hiddenPtr string
 }
 
 func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
@@ -250,6 +253,9 @@ func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
 				slot := map[string]**Field{"version": &m.Version, "created": &m.Created, "updated": &m.Updated, "ttl": &m.TTL}[w]
 				if *slot != nil {
 					return nil, bad("two %s fields: %s and %s", w, (*slot).GoName, c.goName)
+				}
+				if c.hiddenPtr != "" && w != "ttl" {
+					return nil, bad("a %s field is set by writes, but it lies behind the unexported embedded pointer %s, which cannot be allocated: export the embedded type or embed it by value", w, c.hiddenPtr)
 				}
 				if err := checkSpecial(w, f, c.tag, bad); err != nil {
 					return nil, err
@@ -369,9 +375,10 @@ func checkSpecial(role string, f *Field, tag codecTag, bad func(string, ...any) 
 // field, an embedded struct whose fields are promoted) is an *Error.
 func visible(t reflect.Type, tagKey string) ([]candidate, error) {
 	type level struct {
-		typ    reflect.Type
-		index  []int
-		goName string
+		typ       reflect.Type
+		index     []int
+		goName    string
+		hiddenPtr string
 	}
 	var fields []candidate
 	next := []level{{typ: t}}
@@ -428,7 +435,7 @@ func visible(t reflect.Type, tagKey string) ([]candidate, error) {
 						}
 						continue
 					}
-					c := candidate{attr: sf.Name, index: index, goName: goName, sf: sf, tag: tg, roles: roles}
+					c := candidate{attr: sf.Name, index: index, goName: goName, sf: sf, tag: tg, roles: roles, hiddenPtr: l.hiddenPtr}
 					if tg.name != "" {
 						c.attr, c.fromTag = tg.name, true
 					}
@@ -446,7 +453,11 @@ func visible(t reflect.Type, tagKey string) ([]candidate, error) {
 				}
 				nextCount[ft]++
 				if nextCount[ft] == 1 {
-					next = append(next, level{typ: ft, index: index, goName: goName})
+					hidden := l.hiddenPtr
+					if hidden == "" && !sf.IsExported() && sf.Type.Kind() == reflect.Pointer {
+						hidden = goName
+					}
+					next = append(next, level{typ: ft, index: index, goName: goName, hiddenPtr: hidden})
 				}
 			}
 		}

@@ -95,6 +95,10 @@ func TestModelEmbeddedFollowsCodecNames(t *testing.T) {
 	}
 }
 
+type stampsLower struct {
+	V int `dynamap:"version"`
+}
+
 func TestModelCachedPerTypeAndTagKey(t *testing.T) {
 	type jsonModel struct {
 		ID string `json:"ident" dynamodbav:"id" dynamap:"hash"`
@@ -259,6 +263,10 @@ func TestModelErrors(t *testing.T) {
 			Base
 			ID string `dynamodbav:"id"`
 		}](), "Base.ID", "hidden"},
+		{"version behind an unexported embedded pointer", reflect.TypeFor[struct {
+			H string `dynamap:"hash"`
+			*stampsLower
+		}](), "stampsLower.V", "unexported embedded pointer stampsLower"},
 		{"not a struct", reflect.TypeFor[map[string]any](), "", "must be a struct"},
 	}
 	for _, c := range cases {
