@@ -24,7 +24,7 @@ type Film struct {
 func ExampleTypedTable_Modify() {
 	ctx := context.Background()
 	c := localConn()
-	films, err := dynamap.CreateTableOf[Film](ctx, c, fmt.Sprintf("films_%d", os.Getpid()))
+	films, err := dynamap.CreateTableOf[Film](ctx, c, fmt.Sprintf("modify_films_%d", os.Getpid()))
 	if err != nil {
 		log.Fatal(err)
 	}
