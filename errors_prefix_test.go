@@ -162,6 +162,10 @@ func TestErrorMessagesPrefixOnce(t *testing.T) {
 		"SchemaMismatchError": {
 			&SchemaMismatchError{Table: "t", What: "key schema", Declared: "id S HASH", Actual: "pk S HASH"},
 		},
+		"ModelError": {
+			&ModelError{Model: "pkg.Movie", Reason: "no hash key"},
+			&ModelError{Model: "pkg.Movie", Field: "Base.Year", Reason: "two\nlines"},
+		},
 	}
 
 	sentinels, typed := exportedErrors(t, ".")

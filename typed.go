@@ -467,6 +467,9 @@ func (tt *TypedTable[T]) Delete(ctx context.Context, v *T, opts ...DeleteOption)
 	if _, err := tt.schema(ctx); err != nil {
 		return err
 	}
+	if v == nil {
+		return &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
+	}
 	if _, err := tt.versionOf(v); err != nil {
 		return err
 	}

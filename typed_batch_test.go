@@ -10,6 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/faultproxy"
 )
 
 // typedFilm is a catalogue entry for bulk loads: versioned and stamped,
@@ -149,5 +153,59 @@ func TestTypedBatchPutStopsAtABadItem(t *testing.T) {
 	n, err := tt.Scan(nil, Consistent()).Count(ctx)
 	if err != nil || n != 30 {
 		t.Errorf("stored %d, %v; want the 30 items before the bad one", n, err)
+	}
+}
+
+// unprocessedPuts gathers the puts of every *UnprocessedError in err's tree.
+func unprocessedPuts(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if ue, ok := e.(*UnprocessedError); ok {
+			for _, p := range ue.Puts {
+				out = append(out, keyString([]KeyField{HashKey("year", N), RangeKey("title")}, p))
+			}
+		}
+		switch x := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range x.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	walk(err)
+	slices.Sort(out)
+	return out
+}
+
+func TestTypedBatchPutRefusedLosesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tbl := testTable(t, testConn(t), []KeyField{HashKey("year", N), RangeKey("title")})
+	p := newProxy(t, faultproxy.Config{RefuseAll: true})
+	tt := TableOf[typedFilm](endpointConn(t, p.URL), tbl.Name())
+	var handed []string
+	items := iter.Seq[typedFilm](func(yield func(typedFilm) bool) {
+		for i := range 200 {
+			f := typedFilm{Year: 7, Title: fmt.Sprintf("t%03d", i)}
+			handed = append(handed, keyString([]KeyField{HashKey("year", N), RangeKey("title")}, map[string]types.AttributeValue{
+				"year": &types.AttributeValueMemberN{Value: "7"}, "title": &types.AttributeValueMemberS{Value: f.Title}}))
+			if !yield(f) {
+				return
+			}
+		}
+	})
+	err := tt.BatchPut(ctx, items, MaxResends(1), Backoff(time.Millisecond, time.Millisecond), Concurrency(2))
+	if !errors.Is(err, ErrUnprocessed) {
+		t.Fatalf("BatchPut through a refusing proxy: %v, want ErrUnprocessed", err)
+	}
+	slices.Sort(handed)
+	if got := unprocessedPuts(err); !slices.Equal(got, handed) {
+		t.Errorf("the error lists %d puts, %d items were handed over: every one must be listed once", len(got), len(handed))
+	}
+	if n, err := NewTable(testConn(t), tbl.Name()).Scan(nil, Consistent()).Count(ctx); err != nil || n != 0 {
+		t.Errorf("stored %d, %v", n, err)
 	}
 }

@@ -81,7 +81,10 @@ func TestTypedPutVersioned(t *testing.T) {
 	if err := tt.Put(ctx, &typedMovie{Year: 1995, Title: "x", Genre: "g", Version: -1}); !errors.Is(err, ErrInvalidValue) {
 		t.Errorf("Put with a negative version: %v", err)
 	}
-	if n := rc.count("PutItem") - puts; n != 0 {
+	if err := tt.Delete(ctx, nil); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("Delete(nil): %v", err)
+	}
+	if n := rc.count("PutItem") + rc.count("DeleteItem") - puts; n != 0 {
 		t.Errorf("bad Puts sent %d PutItem", n)
 	}
 }
