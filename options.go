@@ -263,7 +263,8 @@ func Expected(cnd Condition) WriteCondition {
 
 // SDKOption is the option SDKOptions returns. It fits the calls that read
 // or write items: GetItem, HasItem, Query, Scan, BatchGet, PutItem, Save,
-// DeleteItem, Item.Delete, UpdateItem and TransactWrite.
+// DeleteItem, Item.Delete, UpdateItem, TransactWrite, and TypedTable's
+// Modify and SaveChanges.
 type SDKOption struct{ fns []func(*dynamodb.Options) }
 
 // SDKOptions passes fns to every DynamoDB request the call sends for its

@@ -310,6 +310,10 @@ type TxGetOp struct {
 	key    Key         // the library's copy
 	keyErr error       // a key value the codec refused, reported by TransactGet
 	cfg    *readConfig // the options, applied when TxGet was called
+	// decode is a typed TxGet's destination (TypedTable.TxGet): called
+	// with the item read (nil when none had the key) once the read
+	// succeeded. nil: nothing to decode.
+	decode func(map[string]types.AttributeValue) error
 }
 
 // TxGet is a TransactGet read of the item with key in t; Attributes limits
@@ -327,7 +331,9 @@ func (t *Table) TxGet(key Key, opts ...TxGetOption) TxGetOp {
 // TransactGet reads up to 100 items, from any tables, as one serializable
 // snapshot (TransactGetItems). Items come back in the order of gets, nil
 // where no item has the key. Invalid keys and more than 100 gets are errors
-// before any request.
+// before any request. A typed get (TypedTable.TxGet) also decodes its item
+// into its destination; an item that does not decode is an error returned
+// with the items.
 func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, error) {
 	if len(gets) == 0 {
 		return nil, nil
@@ -367,6 +373,18 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 		if i < len(items) && len(r.Item) > 0 {
 			items[i] = newLoadedItem(gets[i].t, r.Item)
 			items[i].markLoaded(in.TransactItems[i].Get.ProjectionExpression != nil, gets[i].cfg.attrs)
+		}
+	}
+	for i, g := range gets {
+		if g.decode == nil {
+			continue
+		}
+		var av map[string]types.AttributeValue
+		if i < len(out.Responses) {
+			av = out.Responses[i].Item
+		}
+		if err := g.decode(av); err != nil {
+			return items, errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
 		}
 	}
 	return items, nil

@@ -181,7 +181,7 @@ func (r *runner) overhead(ctx context.Context) error {
 	counter := NewCounter()
 	client := NewClient(f.URL(), counter)
 	const sec = "1 overhead"
-	for _, op := range r.overheadOps() {
+	for _, op := range append(r.overheadOps(), typedOverheadOps()...) {
 		impls := make([]Impl, len(r.impls))
 		for i, im := range r.impls {
 			impls[i] = im.New(client, op.table)

@@ -1,0 +1,411 @@
+package dynamap
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamap/dynamap/internal/codec"
+	"github.com/dynamap/dynamap/internal/cond"
+)
+
+// modifyConfig collects the options of Modify and SaveChanges.
+type modifyConfig struct {
+	retries int                       // RetryConflicts; 0: none
+	sdk     []func(*dynamodb.Options) // SDKOptions, passed to every request
+}
+
+// ModifyOption configures TypedTable.Modify: RetryConflicts and SDKOptions.
+type ModifyOption interface{ applyModify(*modifyConfig) }
+
+// SaveChangesOption configures TypedTable.SaveChanges: SDKOptions.
+// RetryConflicts does not fit (SaveChanges has no function to re-apply): a
+// compile error.
+type SaveChangesOption interface{ applySaveChanges(*modifyConfig) }
+
+// RetryConflictsOption is the option RetryConflicts returns; it fits Modify.
+type RetryConflictsOption struct{ n int }
+
+// RetryConflicts makes Modify, when its write fails because the item
+// changed after it was read (ErrConditionalCheckFailed), read the item
+// again, call the function again on the fresh copy and write again, up to
+// n more times; after the last failure the *ConditionFailedError is
+// returned. n < 0 counts as 0. Default: 0 (one attempt).
+func RetryConflicts(n int) RetryConflictsOption { return RetryConflictsOption{n: max(n, 0)} }
+
+func (o RetryConflictsOption) applyModify(c *modifyConfig) { c.retries = o.n }
+
+func (o SDKOption) applyModify(c *modifyConfig)      { c.sdk = append(c.sdk, o.fns...) }
+func (o SDKOption) applySaveChanges(c *modifyConfig) { c.sdk = append(c.sdk, o.fns...) }
+
+// Modify changes the item with key in place: it reads the item (one
+// consistent GetItem), decodes it into a T, calls fn with it, and sends one
+// UpdateItem with only the top-level attributes fn changed (SET for changed
+// or added ones, REMOVE for ones gone; maps, lists and sets are compared by
+// value, sets without regard to order, so a change deep inside a map SETs
+// that map whole). It returns the item as stored after the write: fn's
+// changes, with the version and updated fields the write stored.
+//
+// The write is conditioned so that it never overwrites another writer's
+// change: with a version field, on the stored version still being the one
+// read (and the version is bumped); without one, on each attribute it
+// writes still holding the value read (or still being absent, for one fn
+// added), so concurrent changes to other attributes are kept. An updated
+// field is set to now (UTC) with every write, and is neither compared nor
+// conditioned on; the version field is never compared (fn cannot set it).
+// When the condition fails, the error is a *ConditionFailedError
+// (ErrConditionalCheckFailed) unless RetryConflicts allows another attempt.
+//
+// A fn that changes nothing sends no write (only the read); the value
+// returned is the item as read. Modify never creates an item: when no item
+// has the key the error is ErrItemNotFound (use Put to create one). An error
+// from fn is returned wrapped (errors.Is and errors.As reach it) and nothing
+// is written. A fn that changes a key field is a *KeyError and nothing is
+// written; so are values DynamoDB would refuse (an index key of the wrong
+// type, an item over 400 KB), before the write. fn may be called more than
+// once (once per attempt, each time on a fresh copy), so it should not have
+// effects beyond *T.
+//
+// A change too wide for one update expression (about 150 attributes, over
+// DynamoDB's 4 KB and 300 operators) is written as Item.PartialSave writes
+// it (which then also conditions on the updated field).
+func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error, opts ...ModifyOption) (T, error) {
+	var zero T
+	cfg := applyOptions(&modifyConfig{}, opts, ModifyOption.applyModify)
+	s, err := tt.schema(ctx)
+	if err != nil {
+		return zero, err
+	}
+	if fn == nil {
+		return zero, &ValueError{Reason: "Modify needs a function"}
+	}
+	kav, err := tt.t.keyFromValues(s.keys, key)
+	if err != nil {
+		return zero, err
+	}
+	rc := &readConfig{consistent: true, sdk: cfg.sdk}
+	for attempt := 0; ; attempt++ {
+		it, err := tt.t.getItem(ctx, s, kav, rc)
+		if err != nil {
+			return zero, err
+		}
+		v, err := tt.decode(it.data)
+		if err != nil {
+			return zero, err
+		}
+		if err := fn(&v); err != nil {
+			return zero, errorf("dynamap: modify item in %q: %w", tt.t.name, err)
+		}
+		err = tt.saveChanges(ctx, s, it.data, &v, cfg)
+		if err == nil {
+			return v, nil
+		}
+		if attempt >= cfg.retries || !IsConditionFailed(err) {
+			return zero, err
+		}
+	}
+}
+
+// SaveChanges writes what differs between before (a copy the caller kept
+// of the item as read) and after (the changed copy) with one UpdateItem,
+// exactly as Modify writes fn's changes: only the top-level attributes that
+// differ, conditioned on the version of before (with a version field) or
+// on those attributes still holding before's values, bumping the version
+// and setting updated. When nothing differs nothing is sent. On success
+// *after holds the version and updated values stored (with nothing to
+// write, before's); on failure it is unchanged. A failed condition is a
+// *ConditionFailedError (ErrConditionalCheckFailed); a changed key field a
+// *KeyError before any request. SaveChanges never creates an item: when the
+// item is gone the condition fails (with a version field, or when something
+// changed; use Put to create one).
+func (tt *TypedTable[T]) SaveChanges(ctx context.Context, before, after *T, opts ...SaveChangesOption) error {
+	cfg := applyOptions(&modifyConfig{}, opts, SaveChangesOption.applySaveChanges)
+	s, err := tt.schema(ctx)
+	if err != nil {
+		return err
+	}
+	if before == nil || after == nil {
+		return &ValueError{Reason: fmt.Sprintf("SaveChanges needs two non-nil *%s", reflect.TypeFor[T]())}
+	}
+	bav, err := tt.encode(before)
+	if err != nil {
+		return err
+	}
+	return tt.saveChanges(ctx, s, bav, after, cfg)
+}
+
+// tracked returns the attributes change tracking treats apart.
+func (tt *TypedTable[T]) tracked() trackedAttrs {
+	a := trackedAttrs{hash: tt.m.Hash.Attr}
+	if tt.m.Range != nil {
+		a.rng = tt.m.Range.Attr
+	}
+	if tt.m.Version != nil {
+		a.version = tt.m.Version.Attr
+	}
+	if tt.m.Updated != nil {
+		a.updated = tt.m.Updated.Attr
+	}
+	return a
+}
+
+// updatePlan is a typed change ready to send: the key, the new item
+// encoded, what changed, and the values of the version and updated
+// attributes it writes (nil: none).
+type updatePlan struct {
+	key     map[string]types.AttributeValue
+	item    map[string]types.AttributeValue
+	changes itemChanges
+	version types.AttributeValue
+	updated types.AttributeValue
+}
+
+// plan works out the update that turns before (the item as stored) into
+// *after, checking what DynamoDB would refuse. ok is false when nothing
+// changed.
+func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+	if after == nil {
+		return p, false, &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
+	}
+	w := after
+	if f := tt.m.Updated; f != nil {
+		c := *after
+		setTime(f, f.Set(reflect.ValueOf(&c).Elem(), true), time.Now().UTC())
+		w = &c
+	}
+	p.item, err = tt.encode(w)
+	if err != nil {
+		return p, false, err
+	}
+	a := tt.tracked()
+	if name, changed := a.changedKey(before, p.item); changed {
+		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
+	}
+	if p.key, err = tt.keyOf(s, before); err != nil {
+		return p, false, err
+	}
+	p.changes = a.diffItems(before, p.item)
+	if p.changes.empty() {
+		return p, false, nil
+	}
+	for _, name := range p.changes.set {
+		if err := tt.t.checkAttr(s, name, p.item[name]); err != nil {
+			return p, false, err
+		}
+	}
+	if a.version != "" {
+		if p.version, err = nextVersion(a.version, before[a.version]); err != nil {
+			return p, false, err
+		}
+		p.item[a.version] = p.version
+	}
+	if a.updated != "" {
+		p.updated = p.item[a.updated]
+	}
+	if size := itemSize(p.item); size > maxItemSize {
+		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+	}
+	return p, true, nil
+}
+
+// saveChanges writes the difference between before (the item as stored)
+// and *after, and on success stores in *after the version and updated
+// values written (before's when nothing was written).
+func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
+	p, ok, err := tt.plan(s, before, after)
+	if err != nil {
+		return err
+	}
+	a := tt.tracked()
+	if !ok {
+		return tt.writtenMeta(after, before[a.version], before[a.updated])
+	}
+	expr, fits, err := p.build(a)
+	if err != nil {
+		return err
+	}
+	if !fits { // too wide for one expression: PartialSave's way
+		it := &Item{table: tt.t, data: p.item, orig: before}
+		delete(it.data, a.version) // PartialSave sets the next version itself
+		if err := it.PartialSave(ctx); err != nil {
+			return err
+		}
+		return tt.writtenMeta(after, p.version, p.updated)
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                           &tt.t.name,
+		Key:                                 p.key,
+		UpdateExpression:                    expr.Update,
+		ConditionExpression:                 expr.Condition,
+		ExpressionAttributeNames:            expr.Names,
+		ExpressionAttributeValues:           expr.Values,
+		ReturnValuesOnConditionCheckFailure: onConditionFailure,
+	}
+	if _, err := tt.t.c.API().UpdateItem(ctx, in, cfg.sdk...); err != nil {
+		return errorf("dynamap: update item in %q: %w", tt.t.name, tt.t.writeErr(err))
+	}
+	return tt.writtenMeta(after, p.version, p.updated)
+}
+
+// build returns the plan's update expression and conditions; fits is false
+// when they exceed DynamoDB's expression limits.
+func (p *updatePlan) build(a trackedAttrs) (cond.BuiltUpdate, bool, error) {
+	ch := &p.changes
+	extra := boolInt(p.version != nil) + boolInt(p.updated != nil)
+	if !updateFits(len(ch.set)+boolInt(p.updated != nil), len(ch.remove), p.version != nil) {
+		return cond.BuiltUpdate{}, false, nil
+	}
+	shape := cond.NewUpdateShape(len(ch.set) + len(ch.remove) + len(ch.conds) + extra + 1)
+	for _, name := range ch.set {
+		shape.Set(name, p.item[name])
+	}
+	for _, name := range ch.remove {
+		shape.Remove(name)
+	}
+	if p.version != nil {
+		shape.Set(a.version, p.version)
+	}
+	if p.updated != nil {
+		shape.Set(a.updated, p.updated)
+	}
+	exists := false // does a condition imply that the item exists?
+	for _, c := range ch.conds {
+		shape.Cond(c.name, nil, c.want)
+		exists = exists || c.want != nil
+	}
+	if !exists { // never create an item another writer deleted
+		shape.Equal(a.hash, p.key[a.hash])
+	}
+	expr, err := shape.Build()
+	if err != nil {
+		return expr, false, &ValueError{Reason: "cannot build update", Err: err}
+	}
+	if cond.ExprOverLimit("update", expr.Update) != "" || cond.ExprOverLimit("condition", expr.Condition) != "" {
+		return expr, false, nil
+	}
+	return expr, true, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writtenMeta stores in *v the version and updated values stored (nil:
+// leave the field as it is).
+func (tt *TypedTable[T]) writtenMeta(v *T, version, updated types.AttributeValue) error {
+	m := make(map[string]types.AttributeValue, 2)
+	if f := tt.m.Version; f != nil && version != nil {
+		m[f.Attr] = version
+	}
+	if f := tt.m.Updated; f != nil && updated != nil {
+		m[f.Attr] = updated
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return tt.written(v, m)
+}
+
+// trackedAttrs names the attributes of a typed model that change tracking
+// treats apart from the others: the key attributes (never changed), the
+// version (checked and bumped, never compared) and the updated timestamp
+// (written with every change, never compared nor conditioned on).
+type trackedAttrs struct {
+	hash    string
+	rng     string // "" when the model has no range key
+	version string // "" when the model has no version field
+	updated string // "" when the model has no updated field
+}
+
+// itemChanges is what an update of one item must send to turn before into
+// after: the top-level attributes to SET (changed or added) and to REMOVE
+// (gone), each sorted so that one change always makes one expression, and
+// the conditions that make it safe.
+type itemChanges struct {
+	set    []string
+	remove []string
+	// conds are the conditions, by attribute: each must still hold its
+	// value in before (want), or still be absent (want nil). With a
+	// version, the version alone is conditioned on.
+	conds []condTerm
+}
+
+// empty reports whether there is nothing to write.
+func (c *itemChanges) empty() bool { return len(c.set) == 0 && len(c.remove) == 0 }
+
+// changedKey returns the first key attribute (hash, then range) whose
+// value differs between before and after, compared by value.
+func (a *trackedAttrs) changedKey(before, after map[string]types.AttributeValue) (string, bool) {
+	if !codec.Equal(before[a.hash], after[a.hash]) {
+		return a.hash, true
+	}
+	if a.rng != "" && !codec.Equal(before[a.rng], after[a.rng]) {
+		return a.rng, true
+	}
+	return "", false
+}
+
+// diffItems compares two encoded versions of one item top-level attribute
+// by top-level attribute, by value (codec.Equal: numbers as decimals, sets
+// without regard to order, maps and lists element by element, so a change
+// deep inside a map SETs that whole top-level attribute). Key attributes,
+// the version and the updated timestamp are never part of the difference.
+// The conditions are the old values of what changed or went (absent for
+// what was added) or, when the model has a version, the version's old
+// value (absent when before had none).
+func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) itemChanges {
+	var ch itemChanges
+	for name, av := range after {
+		if a.skip(name) {
+			continue
+		}
+		if old, had := before[name]; !had || !codec.Equal(old, av) {
+			ch.set = append(ch.set, name)
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; ok || a.skip(name) {
+			continue
+		}
+		ch.remove = append(ch.remove, name)
+	}
+	slices.Sort(ch.set)
+	slices.Sort(ch.remove)
+	if ch.empty() {
+		return ch
+	}
+	if a.version != "" {
+		ch.conds = []condTerm{{name: a.version, want: before[a.version]}}
+		return ch
+	}
+	ch.conds = make([]condTerm, 0, len(ch.set)+len(ch.remove))
+	for _, name := range ch.set {
+		ch.conds = append(ch.conds, condTerm{name: name, want: before[name]})
+	}
+	for _, name := range ch.remove {
+		ch.conds = append(ch.conds, condTerm{name: name, want: before[name]})
+	}
+	slices.SortFunc(ch.conds, func(x, y condTerm) int {
+		switch {
+		case x.name < y.name:
+			return -1
+		case x.name > y.name:
+			return 1
+		}
+		return 0
+	})
+	return ch
+}
+
+// skip reports whether name is left out of the comparison.
+func (a *trackedAttrs) skip(name string) bool {
+	return name == a.hash || (name == a.rng || name == a.version || name == a.updated) && name != ""
+}
