@@ -117,7 +117,7 @@ func (tt *TypedTable[T]) TxDelete(v *T, opts ...TxDeleteOption) TxOp {
 			}
 			own = append(own, versionCondition(f.Attr, stored))
 		}
-		cnd, err := combineConditions(own, cfg, keyAttrNames(s, tt.t.version))
+		cnd, err := combineConditions(own, cfg, keyAttrNames(s, tt.t.version), tt.t.codec())
 		if err != nil {
 			return txBuilt{}, err
 		}
