@@ -19,6 +19,11 @@ type Metric struct {
 	Chart bool
 	// DynamapOnly rows hold a value for dynamap alone.
 	DynamapOnly bool
+	// Fair rows compare like with like: every implementation did the same
+	// work at the same concurrency (or, for a DynamapOnly row, the claim
+	// compares dynamap with itself on the same work). Only Fair rows may be
+	// quoted in the README's benchmark table. Default false.
+	Fair bool
 	// Ratios, when set, are dynamap's ratios by baseline name, measured
 	// directly (medians of per-round ratios) instead of value over value.
 	Ratios map[string]float64

@@ -19,14 +19,13 @@ import (
 func main() {
 	quick := flag.Bool("quick", false, "small sizes, few rounds: a smoke run")
 	endpoint := flag.String("endpoint", "", "DynamoDB Local URL (default: DYNAMODB_ENDPOINT, else start one)")
-	conc := flag.Int("concurrency", 4, "dynamap batch-writer concurrency against DynamoDB Local")
 	sections := flag.String("sections", "", "comma-separated sections to run: "+strings.Join(bench.SectionNames(), ",")+" (default all)")
 	out := flag.String("out", ".", "directory for RESULTS.md and ratios.png")
 	flag.Parse()
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	cfg := bench.Config{Quick: *quick, Endpoint: *endpoint, Concurrency: *conc, Log: os.Stderr}
+	cfg := bench.Config{Quick: *quick, Endpoint: *endpoint, Log: os.Stderr}
 	if *sections != "" {
 		cfg.Sections = strings.Split(*sections, ",")
 	}
