@@ -31,7 +31,7 @@ func (r *runner) latency(ctx context.Context) error {
 			rows[i] = MakeRow("l", int64(i))
 		}
 		name := fmt.Sprintf("batch load %d items, %d in flight", n, c)
-		secs, reqs, err := r.timed(sz.latReps, counter, func(i int) error {
+		times, reqs, err := r.timed(sz.latReps, counter, func(i int) error {
 			before := f.Puts.Load()
 			err := impls[i].BatchPut(ctx, rows, c)
 			if got := f.Puts.Load() - before; err == nil && got != int64(n) {
@@ -42,9 +42,9 @@ func (r *runner) latency(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		r.throughputRows(sec, name, n, secs, reqs, true)
+		r.throughputRows(sec, name, n, times, reqs, true)
 		if b := r.rep.idx("raw"); c == 1 && b >= 0 {
-			rttSeen = secs[b] / reqs[b]
+			rttSeen = median(times[b]) / reqs[b]
 		}
 	}
 	if rttSeen > 0 {
@@ -64,7 +64,7 @@ func (r *runner) latency(ctx context.Context) error {
 		}
 		name := fmt.Sprintf("BatchGet %d keys + decode, %d in flight", n, c)
 		got := make([][]Row, len(impls))
-		secs, reqs, err := r.timed(sz.latReps, counter, func(i int) error {
+		times, reqs, err := r.timed(sz.latReps, counter, func(i int) error {
 			rows, err := impls[i].BatchGet(ctx, keys, c)
 			got[i] = rows
 			return err
@@ -72,7 +72,7 @@ func (r *runner) latency(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		r.throughputRows(sec, name, n, secs, reqs, true)
+		r.throughputRows(sec, name, n, times, reqs, true)
 		r.checkRows(name, got, want, true)
 	}
 

@@ -59,7 +59,7 @@ func sizesFor(quick bool) sizes {
 			latScanN: 400, latScanPg: 25, latReps: 1, memSizes: []int{2000, 5000, 10000}, memPage: 1000, memReps: 1}
 	}
 	return sizes{rounds: 21, roundDur: 120 * time.Millisecond,
-		localN: 20000, localQ: 10000, localBG: 5000, localLoadN: 10000, localConc: []int{1, 4, 8}, localReps: 3,
+		localN: 20000, localQ: 10000, localBG: 5000, localLoadN: 10000, localConc: []int{1, 4, 8}, localReps: 5,
 		latConc: []int{1, 4, 16}, latLoadPer: 4000, latLoadCap: 32000, latBGPer: 2000, latBGCap: 32000,
 		latScanN: 4000, latScanPg: 25, latReps: 2, memSizes: []int{10000, 100000, 1000000}, memPage: 1000, memReps: 3}
 }
@@ -116,7 +116,7 @@ func SectionNames() []string {
 // Run runs the sections cfg selects (all by default) and returns the report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &runner{cfg: cfg, sz: sizesFor(cfg.Quick), impls: Implementations,
-		rep: &Report{Env: CurrentEnv(), Started: time.Now(), Quick: cfg.Quick}}
+		rep: &Report{Env: CurrentEnv(), Started: time.Now(), Quick: cfg.Quick, Sections: cfg.Sections}}
 	for _, im := range r.impls {
 		r.rep.Impls = append(r.rep.Impls, im.Name)
 	}
