@@ -35,7 +35,7 @@ type Metric struct {
 // Report is the outcome of a run.
 type Report struct {
 	Impls      []string
-	Metrics    []Metric
+	Metrics    []*Metric // in the order added
 	Mismatches []string // work that differed between implementations
 	Notes      []string
 	Env        Env
@@ -55,9 +55,12 @@ func (r *Report) idx(name string) int {
 	return -1
 }
 
+// add appends m and returns it, to set its target or Met afterwards (the
+// pointer stays valid when more rows are added).
 func (r *Report) add(m Metric) *Metric {
-	r.Metrics = append(r.Metrics, m)
-	return &r.Metrics[len(r.Metrics)-1]
+	p := &m
+	r.Metrics = append(r.Metrics, p)
+	return p
 }
 
 func (r *Report) mismatch(format string, args ...any) {
@@ -65,7 +68,7 @@ func (r *Report) mismatch(format string, args ...any) {
 }
 
 // Ratio is dynamap's value over impl's for m (NaN when either is missing).
-func (r *Report) Ratio(m Metric, impl string) float64 {
+func (r *Report) Ratio(m *Metric, impl string) float64 {
 	if v, ok := m.Ratios[impl]; ok {
 		return v
 	}
@@ -132,7 +135,7 @@ func (r *Report) header() []string {
 	return append(h, "dynamap/raw", "dynamap/guregu", "target", "met", "fair")
 }
 
-func (r *Report) cells(id string, m Metric) []string {
+func (r *Report) cells(id string, m *Metric) []string {
 	c := []string{id, m.Section, m.Name, m.Unit}
 	for _, v := range m.Values {
 		c = append(c, fmtVal(v))
