@@ -163,7 +163,7 @@ func quote(r ResultRow, other string) string {
 	var fig string
 	switch r.Unit {
 	case "requests", "requests/op":
-		fig = d + " vs " + o
+		fig = whole(d) + " vs " + whole(o)
 	case "x":
 		fig = d + "x vs " + o + "x"
 	case "allocs/op":
@@ -181,6 +181,16 @@ func quote(r ResultRow, other string) string {
 		}
 	}
 	return strings.TrimSpace(label + " " + fig)
+}
+
+// whole writes a value that is a whole number without decimals ("50.0"
+// -> "50").
+func whole(v string) string {
+	var f float64
+	if _, err := fmt.Sscan(v, &f); err == nil && f == float64(int64(f)) {
+		return fmt.Sprintf("%d", int64(f))
+	}
+	return v
 }
 
 // ReadmeTable is the README's benchmark table region (markers excluded)

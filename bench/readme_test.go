@@ -130,3 +130,11 @@ func TestUpdateReadme(t *testing.T) {
 		t.Error("UpdateReadme without markers: no error")
 	}
 }
+
+func TestWhole(t *testing.T) {
+	for in, want := range map[string]string{"50.0": "50", "1.00": "1", "400": "400", "2.50": "2.50", "-": "-"} {
+		if got := whole(in); got != want {
+			t.Errorf("whole(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
