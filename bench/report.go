@@ -36,7 +36,7 @@ type Metric struct {
 type Report struct {
 	Impls      []string
 	Metrics    []*Metric // in the order added
-	Mismatches []string // work that differed between implementations
+	Mismatches []string  // work that differed between implementations
 	Notes      []string
 	Env        Env
 	Started    time.Time
