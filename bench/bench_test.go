@@ -34,6 +34,9 @@ func TestSmoke(t *testing.T) {
 	sections := map[string]bool{}
 	for _, m := range rep.Metrics {
 		sections[m.Section[:1]] = true
+		if strings.ContainsAny(m.Section[:1], "1234") && !m.Fair {
+			t.Errorf("%s %s %s: not marked fair (sections 1-4 compare equal work at equal concurrency)", m.Section, m.Name, m.Unit)
+		}
 		for i, v := range m.Values {
 			if m.DynamapOnly && rep.Impls[i] != "dynamap" {
 				continue
@@ -67,6 +70,18 @@ func TestSmoke(t *testing.T) {
 	for _, s := range []string{"nproc", "aws-sdk-go-v2/service/dynamodb", "guregu/dynamo/v2", "DynamoDB Local", "## Targets", "GetItem + decode"} {
 		if !bytes.Contains(md, []byte(s)) {
 			t.Errorf("RESULTS.md lacks %q", s)
+		}
+	}
+	res, err := ParseResults(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != len(rep.Metrics) || res.Full {
+		t.Errorf("RESULTS.md parsed back: %d rows (want %d), full run %v (want false)", len(res.Rows), len(rep.Metrics), res.Full)
+	}
+	for i, row := range res.Rows {
+		if m := rep.Metrics[i]; row.ID != rep.IDs()[i] || row.Work != m.Name || row.Unit != m.Unit || row.Fair != m.Fair {
+			t.Errorf("RESULTS.md row %d = %+v, want %s %q %q fair %v", i, row, rep.IDs()[i], m.Name, m.Unit, m.Fair)
 		}
 	}
 	f, err := os.Open(filepath.Join(dir, "ratios.png"))

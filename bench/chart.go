@@ -60,7 +60,7 @@ func fill(img draw.Image, r image.Rectangle, c color.Color) {
 // a bar per baseline starting at 1x, to the left when dynamap is lower
 // (faster, fewer allocations), to the right when it is higher.
 func (r *Report) Chart() image.Image {
-	var rows []Metric
+	var rows []*Metric
 	lo, hi := 0.5, 2.0
 	for _, m := range r.Metrics {
 		if !m.Chart {

@@ -79,6 +79,13 @@ func (d *dyn) QueryEach(ctx context.Context, pk string, fn func(*Row)) (int, err
 	return n, nil
 }
 
+// QueryFirst uses Where and Limit: dynamap's Limit counts the items
+// returned, across pages.
+func (d *dyn) QueryFirst(ctx context.Context, pk, match string, limit int) ([]Row, error) {
+	return dynamap.Collect[Row](ctx, d.t.Query(dynamap.Filter{"pk__eq": pk},
+		dynamap.Where(dynamap.Filter{"name__eq": match}), dynamap.Limit(limit)))
+}
+
 func (d *dyn) Scan(ctx context.Context, segments int) ([]Row, error) {
 	var opts []dynamap.ScanOption
 	if segments > 1 {

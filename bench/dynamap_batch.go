@@ -18,10 +18,11 @@ func (d *dyn) BatchPut(ctx context.Context, rows []Row, concurrency int) error {
 	return bt.Close(ctx)
 }
 
-func (d *dyn) BatchGet(ctx context.Context, keys []RowKey) ([]Row, error) {
+// BatchGet uses BatchGet with Concurrency(concurrency).
+func (d *dyn) BatchGet(ctx context.Context, keys []RowKey, concurrency int) ([]Row, error) {
 	ks := make([]dynamap.Key, len(keys))
 	for i, k := range keys {
 		ks[i] = dynKey(k)
 	}
-	return dynamap.Collect[Row](ctx, d.t.BatchGet(ks))
+	return dynamap.Collect[Row](ctx, d.t.BatchGet(ks, dynamap.Concurrency(max(concurrency, 1))))
 }

@@ -162,6 +162,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case "BatchWriteItem":
 		f.Puts.Add(int64(bytes.Count(buf.Bytes(), []byte(`"PutRequest"`))))
 		writeBody(w, f.batchWriteCRC, f.batchWriteBody)
+	case "BatchGetItem":
+		f.batchGet(w, buf.Bytes())
 	case "Query", "Scan":
 		f.page(w, buf.Bytes())
 	case "DescribeTable":
@@ -184,6 +186,46 @@ func writeBody(w http.ResponseWriter, crc string, body []byte) {
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// batchGet answers a BatchGetItem: every key is found, its item is
+// MakeRow(pk, sk).
+func (f *Fake) batchGet(w http.ResponseWriter, body []byte) {
+	var in struct {
+		RequestItems map[string]struct {
+			Keys []map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"Responses":{`)
+	first := true
+	for table, ka := range in.RequestItems {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		tj, _ := json.Marshal(table)
+		b.Write(tj)
+		b.WriteString(`:[`)
+		for i, k := range ka.Keys {
+			sk, err := strconv.ParseInt(k["sk"]["N"], 10, 64)
+			if err != nil {
+				http.Error(w, "fake: bad key "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(itemJSON(MakeRow(k["pk"]["S"], sk)))
+		}
+		b.WriteByte(']')
+	}
+	b.WriteString(`},"UnprocessedKeys":{}}`)
+	writeBody(w, crcOf(b.Bytes()), b.Bytes())
 }
 
 type pageRequest struct {

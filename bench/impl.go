@@ -22,12 +22,17 @@ type Impl interface {
 	// items, calling fn on each; it returns how many it saw.
 	QueryEach(ctx context.Context, pk string, fn func(*Row)) (int, error)
 	// BatchPut writes rows with BatchWriteItem, re-sending unprocessed
-	// items; concurrency is a hint only implementations with a concurrent
-	// writer use.
+	// items, with up to concurrency requests in flight (every
+	// implementation: rows compare at equal concurrency).
 	BatchPut(ctx context.Context, rows []Row, concurrency int) error
-	// BatchGet reads keys with BatchGetItem, re-asking unprocessed keys
-	// (result order unspecified).
-	BatchGet(ctx context.Context, keys []RowKey) ([]Row, error)
+	// BatchGet reads keys with BatchGetItem, re-asking unprocessed keys,
+	// with up to concurrency requests in flight (result order unspecified).
+	BatchGet(ctx context.Context, keys []RowKey, concurrency int) ([]Row, error)
+	// QueryFirst reads partition pk with a filter name = match, at most
+	// limit items (0: all), decoded in key order. A careful
+	// implementation does not send the limit as the request's Limit when
+	// there is a filter (DynamoDB applies it before the filter).
+	QueryFirst(ctx context.Context, pk, match string, limit int) ([]Row, error)
 	// Scan reads the whole table with the given number of parallel
 	// segments (1: sequential), result order unspecified.
 	Scan(ctx context.Context, segments int) ([]Row, error)

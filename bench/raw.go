@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,8 +17,8 @@ import (
 
 // raw is what a careful user writes on the bare SDK: attributevalue for
 // struct mapping, hand-written expressions with placeholders, paginators,
-// and their own BatchWriteItem / BatchGetItem loops that re-send what comes
-// back unprocessed (one request at a time).
+// and their own BatchWriteItem / BatchGetItem loaders (a pool of workers)
+// that re-send what comes back unprocessed.
 type raw struct {
 	c     *dynamodb.Client
 	table *string
@@ -123,6 +124,36 @@ func (r *raw) QueryEach(ctx context.Context, pk string, fn func(*Row)) (int, err
 	return n, nil
 }
 
+// QueryFirst pages through the partition with the filter in every request
+// and no request Limit (DynamoDB applies Limit before the filter, so a
+// Limit of 1 would evaluate one item per request), stopping once it has
+// limit matches.
+func (r *raw) QueryFirst(ctx context.Context, pk, match string, limit int) ([]Row, error) {
+	in := r.queryInput(pk)
+	in.FilterExpression = aws.String("#n = :n")
+	in.ExpressionAttributeNames["#n"] = "name"
+	in.ExpressionAttributeValues[":n"] = &types.AttributeValueMemberS{Value: match}
+	var rows []Row
+	p := dynamodb.NewQueryPaginator(r.c, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range out.Items {
+			var row Row
+			if err := attributevalue.UnmarshalMap(item, &row); err != nil {
+				return nil, err
+			}
+			rows = append(rows, row)
+			if limit > 0 && len(rows) == limit {
+				return rows, nil
+			}
+		}
+	}
+	return rows, nil
+}
+
 // backoff sleeps before re-sending unprocessed work: capped exponential
 // with full jitter.
 func backoff(ctx context.Context, attempt int) error {
@@ -139,9 +170,47 @@ func backoff(ctx context.Context, attempt int) error {
 
 const maxUnprocessedRetries = 20
 
-func (r *raw) BatchPut(ctx context.Context, rows []Row, _ int) error {
-	for start := 0; start < len(rows); start += 25 {
-		chunk := rows[start:min(start+25, len(rows))]
+// workers runs fn(i) for i in [0, n) on up to conc goroutines, each taking
+// the next index when done with its last: the worker pool a hand-written
+// concurrent loader uses. It returns the first error; after one, the
+// workers take no new index.
+func workers(ctx context.Context, conc, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for range max(1, min(conc, n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(ctx, i); err != nil {
+					once.Do(func() { first = err; cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// BatchPut is a competent hand-written loader: concurrency workers, each
+// marshalling the next chunk of 25 and sending it with BatchWriteItem,
+// re-sending UnprocessedItems with capped, jittered backoff.
+func (r *raw) BatchPut(ctx context.Context, rows []Row, concurrency int) error {
+	chunks := (len(rows) + 24) / 25
+	return workers(ctx, concurrency, chunks, func(ctx context.Context, c int) error {
+		chunk := rows[c*25 : min(c*25+25, len(rows))]
 		reqs := make([]types.WriteRequest, len(chunk))
 		for i, row := range chunk {
 			av, err := attributevalue.MarshalMap(row)
@@ -166,43 +235,57 @@ func (r *raw) BatchPut(ctx context.Context, rows []Row, _ int) error {
 			}
 			pending = out.UnprocessedItems
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func (r *raw) BatchGet(ctx context.Context, keys []RowKey) ([]Row, error) {
-	rows := make([]Row, 0, len(keys))
-	for start := 0; start < len(keys); start += 100 {
-		chunk := keys[start:min(start+100, len(keys))]
+// BatchGet is the same loader for reads: concurrency workers, each sending
+// the next 100 keys with BatchGetItem and re-asking UnprocessedKeys with
+// capped, jittered backoff.
+func (r *raw) BatchGet(ctx context.Context, keys []RowKey, concurrency int) ([]Row, error) {
+	chunks := (len(keys) + 99) / 100
+	results := make([][]Row, chunks)
+	err := workers(ctx, concurrency, chunks, func(ctx context.Context, c int) error {
+		chunk := keys[c*100 : min(c*100+100, len(keys))]
 		ks := make([]map[string]types.AttributeValue, len(chunk))
 		for i, k := range chunk {
 			ks[i] = rawKey(k)
 		}
+		rows := make([]Row, 0, len(chunk))
 		pending := map[string]types.KeysAndAttributes{*r.table: {Keys: ks}}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > maxUnprocessedRetries {
-				return nil, fmt.Errorf("raw: %d keys still unprocessed", len(pending[*r.table].Keys))
+				return fmt.Errorf("raw: %d keys still unprocessed", len(pending[*r.table].Keys))
 			}
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			out, err := r.c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, item := range out.Responses[*r.table] {
 				var row Row
 				if err := attributevalue.UnmarshalMap(item, &row); err != nil {
-					return nil, err
+					return err
 				}
 				rows = append(rows, row)
 			}
 			pending = out.UnprocessedKeys
 		}
+		results[c] = rows
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	out := make([]Row, 0, len(keys))
+	for _, rows := range results {
+		out = append(out, rows...)
+	}
+	return out, nil
 }
 
 func (r *raw) Scan(ctx context.Context, segments int) ([]Row, error) {
