@@ -26,21 +26,24 @@ type Clock interface {
 // Limiter is a budget of Rate capacity units per second, safe for
 // concurrent use: every goroutine that Waits and Charges shares it.
 //
-// Unused budget is kept up to Burst units (one second's worth), so a
-// caller that pauses may then spend that much at once; a new Limiter
-// starts with none.
+// Unused budget is kept up to one second's worth, so a caller that pauses
+// may then spend that much at once. A new Limiter starts with none, and
+// starts filling at its first Wait.
 type Limiter struct {
 	rate  float64
 	burst float64
 	clock Clock
 
-	mu     sync.Mutex
-	avail  float64   // units that may be spent now (negative: debt)
-	last   time.Time // when avail was last brought up to date
-	est    float64   // the expected cost of a request (moving average)
-	seen   bool      // est is based on a charge
-	used   float64   // units charged so far
-	charge int       // requests charged so far
+	mu    sync.Mutex
+	avail float64   // units that may be spent now (negative: debt)
+	last  time.Time // when avail was last brought up to date
+	est   float64   // the expected cost of a request (moving average)
+	seen  bool      // est is based on a charge
+	// probe is closed when the one request let through to learn the cost
+	// (before any charge) is charged; nil when none is out.
+	probe  chan struct{}
+	used   float64 // units charged so far
+	charge int     // requests charged so far
 }
 
 // New returns a Limiter of rate units per second (rate must be positive
@@ -49,7 +52,7 @@ func New(rate float64, clock Clock) *Limiter {
 	if clock == nil {
 		clock = realClock{}
 	}
-	return &Limiter{rate: rate, burst: rate, clock: clock, last: clock.Now()}
+	return &Limiter{rate: rate, burst: rate, clock: clock}
 }
 
 // Rate returns the limiter's rate in units per second.
@@ -60,9 +63,13 @@ func Valid(rate float64) bool {
 	return rate > 0 && !math.IsInf(rate, 0) && !math.IsNaN(rate)
 }
 
-// refill brings avail up to now. l.mu is held.
+// refill brings avail up to now. The budget starts filling at the first
+// Wait, not when the Limiter is made. l.mu is held.
 func (l *Limiter) refill() {
 	now := l.clock.Now()
+	if l.last.IsZero() {
+		l.last = now
+	}
 	if dt := now.Sub(l.last); dt > 0 {
 		l.avail = math.Min(l.burst, l.avail+dt.Seconds()*l.rate)
 		l.last = now
@@ -70,8 +77,10 @@ func (l *Limiter) refill() {
 }
 
 // Wait blocks until the budget is not in debt, then reserves the expected
-// cost of one request (the moving average of the costs charged so far, 0
-// before the first) so that concurrent requests do not all start at once.
+// cost of one request (the moving average of the costs charged so far) so
+// that concurrent requests do not all start at once. Until a cost is known,
+// one request at a time goes (reserving 0) and the others wait for its
+// charge.
 // It returns the units reserved, to pass to Charge, or ctx's error if ctx
 // ends first (nothing is reserved then).
 func (l *Limiter) Wait(ctx context.Context) (reserved float64, err error) {
@@ -80,8 +89,22 @@ func (l *Limiter) Wait(ctx context.Context) (reserved float64, err error) {
 			return 0, err
 		}
 		l.mu.Lock()
+		if !l.seen && l.probe != nil {
+			// The cost is not known yet: wait for the first request's.
+			ch := l.probe
+			l.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
 		l.refill()
 		if l.avail >= 0 {
+			if !l.seen {
+				l.probe = make(chan struct{})
+			}
 			r := l.est
 			l.avail -= r
 			l.mu.Unlock()
@@ -108,6 +131,10 @@ func (l *Limiter) Charge(reserved, used float64) {
 	l.avail += reserved - used
 	l.used += used
 	l.charge++
+	if l.probe != nil && !l.seen {
+		close(l.probe)
+		l.probe = nil
+	}
 	if used > 0 {
 		if !l.seen {
 			l.est, l.seen = used, true

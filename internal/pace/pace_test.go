@@ -231,3 +231,56 @@ func TestConcurrentShareOneBudget(t *testing.T) {
 		t.Fatalf("charged %.0f units in %v, over %.0f", charged, time.Since(start), max)
 	}
 }
+
+// Before any cost is known, concurrent waiters let one request through and
+// wait for its charge, so that they do not all start on an empty budget.
+func TestFirstRequestProbesAlone(t *testing.T) {
+	l := New(1000, nil)
+	r1, err := l.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan float64)
+	go func() {
+		r, _ := l.Wait(context.Background())
+		done <- r
+	}()
+	select {
+	case <-done:
+		t.Fatal("a second request started before the first one's cost was known")
+	case <-time.After(30 * time.Millisecond):
+	}
+	l.Charge(r1, 5)
+	select {
+	case r := <-done:
+		if r != 5 {
+			t.Fatalf("second request reserved %v, want the 5 learnt", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("second request still waiting after the first was charged")
+	}
+	// A failed first request (charged 0) lets the next one probe.
+	l = New(1000, nil)
+	r1, _ = l.Wait(context.Background())
+	l.Charge(r1, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := l.Wait(ctx); err != nil {
+		t.Fatalf("after a zero charge: %v", err)
+	}
+}
+
+// A Limiter made long before it is used has no budget saved up.
+func TestNoCreditBeforeFirstWait(t *testing.T) {
+	clk := newFakeClock()
+	l := New(10, clk)
+	clk.advance(time.Hour)
+	r, _ := l.Wait(context.Background())
+	l.Charge(r, 5)
+	before := clk.Now()
+	r, _ = l.Wait(context.Background())
+	if waited := clk.Now().Sub(before); waited != 500*time.Millisecond {
+		t.Fatalf("second request waited %v, want 500ms: the hour before the first Wait must not count", waited)
+	}
+	l.Charge(r, 5)
+}
