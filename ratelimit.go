@@ -85,7 +85,8 @@ func (r *rateLimit) wait(ctx context.Context) (float64, error) {
 }
 
 // charge settles a request that reserved units: used is what DynamoDB
-// reported, or when it reported nothing (reported false), the estimate.
+// reported or, when it reported nothing, the estimate (0 for a request
+// that failed).
 func (r *rateLimit) charge(reserved, used float64) {
 	if r == nil || r.lim == nil {
 		return

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dynamap/dynamap/conn"
+	"github.com/dynamap/dynamap/internal/faultproxy"
 )
 
 // capacityMeter records, per operation, when each request started and
@@ -284,4 +285,50 @@ func TestCapacityEstimates(t *testing.T) {
 	u, ok := tableUnits([]types.ConsumedCapacity{{TableName: ptr("t"), CapacityUnits: ptr(2.5)}, {TableName: ptr("other"), CapacityUnits: ptr(9.0)}}, "t")
 	assert.True(t, ok)
 	assert.Equal(t, 2.5, u)
+}
+
+// Against the capacity model (a table provisioned with 300 write and 300
+// read units a second): a batch load and a Parallel scan held to a
+// RateLimit below the table's capacity are never throttled nor left
+// unprocessed, hold their rate as the model charges it, and lose nothing.
+func TestRateLimitUnderCapacityModel(t *testing.T) {
+	ctx := context.Background()
+	tb := testTable(t, testConn(t), paced)
+	p := newProxy(t, faultproxy.Config{RoundTrip: time.Millisecond,
+		Capacity: faultproxy.Capacity{Write: 300, Read: 300, Burst: time.Second}})
+	var m capacityMeter
+	via := NewTable(retryingConn(t, p.URL, m.option), tb.Name(), WithSchema(paced...))
+	const n, wlimit, rlimit = 300, 150.0, 60.0
+	before := p.Stats()
+	require.NoError(t, via.BatchWriteFunc(ctx, func(b *BatchTable) error {
+		for i := range n {
+			if err := b.PutItem(ctx, map[string]any{"pk": "p", "sk": i, "pad": strings.Repeat("x", 900)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, RateLimit(wlimit), Concurrency(4)))
+	after := p.Stats()
+	assert.Zero(t, after.CapacityThrottled-before.CapacityThrottled, "no write throttled")
+	assert.Zero(t, after.CapacityUnprocessed-before.CapacityUnprocessed, "no write left unprocessed")
+	assert.InDelta(t, float64(n), after.WriteUnits-before.WriteUnits, 0, "one unit per item, each written once")
+	rate, total, reqs, reported, span := m.rate("BatchWriteItem")
+	require.True(t, reported, "the model reports the consumed capacity")
+	t.Logf("load: %d BatchWriteItem, %.0f units in %v: %.1f units/s (limit %.0f)", reqs, total, span, rate, wlimit)
+	assertWithin(t, "batch write under the model", rate, wlimit, 0.10)
+
+	before = p.Stats()
+	rs := via.Scan(nil, RateLimit(rlimit), Consistent(), PageSize(15), Parallel(3))
+	got := map[string]bool{}
+	for it, err := range rs.All(ctx) {
+		require.NoError(t, err)
+		got[fmt.Sprint(it.Get("sk"))] = true
+	}
+	after = p.Stats()
+	assert.Len(t, got, n, "every item read once")
+	assert.Zero(t, after.CapacityThrottled-before.CapacityThrottled, "no read throttled")
+	assert.InDelta(t, after.ReadUnits-before.ReadUnits, rs.ConsumedCapacity(), 1e-6, "the ResultSet counts what the model charged")
+	rate, total, reqs, _, span = m.rate("Scan")
+	t.Logf("scan: %d Scan, %.0f units in %v: %.1f units/s (limit %.0f)", reqs, total, span, rate, rlimit)
+	assertWithin(t, "Parallel scan under the model", rate, rlimit, 0.10)
 }
