@@ -106,6 +106,7 @@ type batchConfig struct {
 	retry       retryPolicy
 	concurrency int
 	onProgress  func(written, pending int)
+	rate        *rateLimit // RateLimit's budget; nil: none
 }
 
 type batchFunc func(*batchConfig)
@@ -297,6 +298,9 @@ func (t *Table) BatchWriteFunc(ctx context.Context, fn func(b *BatchTable) error
 // means data was not accepted; an *UnprocessedError then lists earlier
 // requests that could not be written.
 func (b *BatchTable) PutItem(ctx context.Context, data any) error {
+	if err := b.cfg.rate.check(); err != nil {
+		return err
+	}
 	av, err := encodeItem(b.t.codec(), data)
 	if err != nil {
 		return err
@@ -318,6 +322,9 @@ func (b *BatchTable) PutItem(ctx context.Context, data any) error {
 // non-nil error always means the delete was not accepted; an
 // *UnprocessedError then lists earlier requests that could not be written.
 func (b *BatchTable) DeleteItem(ctx context.Context, key Key) error {
+	if err := b.cfg.rate.check(); err != nil {
+		return err
+	}
 	s, err := b.t.schemaFor(ctx)
 	if err != nil {
 		return err
@@ -470,7 +477,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 		for i, r := range pending {
 			reqs[i] = r.sdk()
 		}
-		out, err := b.t.c.API().BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+		out, err := b.pacedBatchWrite(ctx, pending, &dynamodb.BatchWriteItemInput{
 			RequestItems: map[string][]types.WriteRequest{name: reqs},
 		})
 		var left []writeReq

@@ -87,6 +87,9 @@ func (s *batchGetSource) retry() retryPolicy {
 
 // start validates and de-duplicates the keys, and builds the projection.
 func (s *batchGetSource) start(ctx context.Context) error {
+	if err := s.cfg.rate.check(); err != nil {
+		return err
+	}
 	sch, err := s.t.schemaFor(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -144,9 +147,9 @@ func (s *batchGetSource) send(ctx context.Context, chunk []bgKey) (*dynamodb.Bat
 	if s.proj != nil {
 		ka.ProjectionExpression, ka.ExpressionAttributeNames = s.proj.Projection(), s.proj.Names()
 	}
-	return s.t.c.API().BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+	return s.pacedBatchGet(ctx, &dynamodb.BatchGetItemInput{
 		RequestItems: map[string]types.KeysAndAttributes{s.t.name: ka},
-	}, s.cfg.sdk...)
+	})
 }
 
 // next returns the items of the next answer.

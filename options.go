@@ -31,6 +31,8 @@ type readConfig struct {
 	// one at a time).
 	batchConcurrency int
 	sdk              []func(*dynamodb.Options) // SDKOptions, passed to every request
+	rate             *rateLimit                // RateLimit's budget; nil: none
+	prefetch         int                       // Prefetch: pages requested ahead
 }
 
 // GetOption configures GetItem, HasItem and Lookup.

@@ -64,6 +64,7 @@ func (t *Table) readTarget(s *tableSchema, cfg *readConfig) (keys []KeyField, re
 	if cfg.pageSize < 0 {
 		return nil, nil, "", fmt.Errorf("%w: PageSize(%d) is negative", ErrQuery, cfg.pageSize)
 	}
+
 	if cfg.index == "" {
 		return s.keys, resumeAttrs(s.keys), fmt.Sprintf("table %q", t.name), nil
 	}
@@ -123,6 +124,12 @@ func buildExprs(s *tableSchema, key *expression.KeyConditionBuilder, filter *exp
 // attributes, its cursor checked against the key condition, and its
 // request (Reverse); a Scan's segments and its request.
 func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readConfig) (*plan, error) {
+	if cfg.prefetch < 0 {
+		return nil, fmt.Errorf("%w: Prefetch(%d) is negative", ErrQuery, cfg.prefetch)
+	}
+	if err := cfg.rate.check(); err != nil {
+		return nil, err
+	}
 	total, segs := 0, []int{0}
 	if !query {
 		var err error
@@ -172,6 +179,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 		Strip:    strip,
 		Partial:  projected(s, cfg),
 		Filtered: filter != nil,
+		Prefetch: cfg.prefetch,
 	}
 	for _, g := range segs {
 		p.Segs = append(p.Segs, segState{Seg: g})
@@ -236,6 +244,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 		}
 		return readPage(out.Items, out.LastEvaluatedKey, out.Count, out.ScannedCount, out.ConsumedCapacity), nil
 	}
+	p.Fetch = cfg.rate.pacedFetch(p.Fetch, cfg.consistent)
 	return p, nil
 }
 

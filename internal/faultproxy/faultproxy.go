@@ -3,6 +3,9 @@
 // BatchGetItem by forwarding only part of each request and returning the rest
 // as UnprocessedItems / UnprocessedKeys, throttles, answers 500, and resets
 // connections, each with a configurable probability drawn from a seeded RNG.
+// It can also act as a provisioned table (Capacity: a model of DynamoDB's
+// capacity units, throttling and unprocessed items) reached over a network
+// (RoundTrip: a delay per request), and counts the requests in flight.
 // It listens on 127.0.0.1 only.
 //
 // DynamoDB Local does not verify request signatures, so rewriting a request
@@ -59,6 +62,13 @@ type Config struct {
 	// that Throttle, ServerError and Reset apply to. Default (nil):
 	// BatchWriteItem and BatchGetItem.
 	FaultOps []string
+	// Capacity meters requests against provisioned capacity (see
+	// Capacity). Default: unmetered. Changing it with Update starts every
+	// table's buckets afresh.
+	Capacity Capacity
+	// RoundTrip delays every request by this much before the proxy handles
+	// it, as a network round trip would. Default 0.
+	RoundTrip time.Duration
 }
 
 // Stats counts what the proxy did.
@@ -72,6 +82,16 @@ type Stats struct {
 	Refused          int64 // batch calls answered all-unprocessed (RefuseAll)
 	UnprocessedItems int64 // write requests returned as UnprocessedItems by the proxy
 	UnprocessedKeys  int64 // keys returned as UnprocessedKeys by the proxy
+
+	// The capacity model's counters (see Capacity).
+	CapacityThrottled   int64   // requests answered ProvisionedThroughputExceededException
+	CapacityPartial     int64   // batch calls answered with part of them unprocessed
+	CapacityUnprocessed int64   // write requests and keys it left unprocessed
+	WriteUnits          float64 // write units charged
+	ReadUnits           float64 // read units charged
+
+	InFlight    int64 // requests being handled now (round trip included)
+	MaxInFlight int64 // most requests handled at once so far
 }
 
 // Proxy is a running fault-injecting proxy.
@@ -89,6 +109,10 @@ type Proxy struct {
 	rng *rand.Rand
 
 	requests, forwarded, throttled, serverErrors, resets, partial, refused, uItems, uKeys atomic.Int64
+
+	buckets             map[string]buckets // by table; under mu
+	cap                 capStats
+	inflight, maxFlight atomic.Int64
 }
 
 // Start starts a proxy on a free 127.0.0.1 port.
@@ -105,11 +129,12 @@ func Start(cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("faultproxy: listen: %w", err)
 	}
 	p := &Proxy{
-		URL:    "http://" + ln.Addr().String(),
-		target: u,
-		ln:     ln,
-		cfg:    cfg,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		URL:     "http://" + ln.Addr().String(),
+		target:  u,
+		ln:      ln,
+		cfg:     cfg,
+		buckets: map[string]buckets{},
+		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		client: &http.Client{Transport: &http.Transport{
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     30 * time.Second,
@@ -135,9 +160,12 @@ func (p *Proxy) Close() error {
 func (p *Proxy) Update(fn func(*Config)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	target := p.cfg.Target
+	target, capa := p.cfg.Target, p.cfg.Capacity
 	fn(&p.cfg)
 	p.cfg.Target = target
+	if p.cfg.Capacity != capa {
+		clear(p.buckets)
+	}
 }
 
 // Stats returns the counters so far.
@@ -152,6 +180,14 @@ func (p *Proxy) Stats() Stats {
 		Refused:          p.refused.Load(),
 		UnprocessedItems: p.uItems.Load(),
 		UnprocessedKeys:  p.uKeys.Load(),
+
+		CapacityThrottled:   p.cap.throttled.Load(),
+		CapacityPartial:     p.cap.partial.Load(),
+		CapacityUnprocessed: p.cap.unprocessed.Load(),
+		WriteUnits:          float64(p.cap.wMilli.Load()) / 1000,
+		ReadUnits:           float64(p.cap.rMilli.Load()) / 1000,
+		InFlight:            p.inflight.Load(),
+		MaxInFlight:         p.maxFlight.Load(),
 	}
 }
 
@@ -197,10 +233,30 @@ func (p *Proxy) decide(op string) (fault, *rand.Rand) {
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.requests.Add(1)
+	n := p.inflight.Add(1)
+	defer p.inflight.Add(-1)
+	for {
+		m := p.maxFlight.Load()
+		if n <= m || p.maxFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	p.mu.Lock()
+	rtt := p.cfg.RoundTrip
+	p.mu.Unlock()
+	if rtt > 0 {
+		tm := time.NewTimer(rtt)
+		select {
+		case <-tm.C:
+		case <-r.Context().Done():
+			tm.Stop()
+			return
+		}
 	}
 	op := r.Header.Get("X-Amz-Target")
 	if i := strings.LastIndexByte(op, '.'); i >= 0 {
@@ -235,6 +291,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			err = p.batchGet(w, r, body, rng, f == refuse)
 		}
 		if err != nil {
+			http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
+		}
+		return
+	}
+	if p.metered(op) {
+		if err := p.serveMetered(w, r, op, body); err != nil {
 			http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
 		}
 		return

@@ -60,6 +60,10 @@ type Plan struct {
 	Partial  bool       // items carry a projection (Attributes): Save refuses them
 	Stop     func()     // called when an iteration ends, if not nil
 	OwnsCtx  bool       // Fetch reports a done context itself (sequential calls it even then)
+	// Prefetch is how many pages are requested ahead of the one being
+	// yielded (0: none, each page is requested when the previous one has
+	// been yielded). See prefetch.go.
+	Prefetch int
 
 	limit int  // this iteration's limit (0: none): the read's, or First's and One's
 	peek  bool // ask for one item past limit, so that a read ending at it leaves no cursor
@@ -198,7 +202,11 @@ func (r *Pager) Run(ctx context.Context, limit int, peek bool, yield Yield) {
 	switch len(active) {
 	case 0:
 	case 1:
-		r.sequential(ctx, p, active[0], yield)
+		if p.Prefetch > 0 {
+			r.prefetched(ctx, p, active[0], yield)
+		} else {
+			r.sequential(ctx, p, active[0], yield)
+		}
 	default:
 		r.parallel(ctx, p, active, yield)
 	}
@@ -286,7 +294,7 @@ func (r *Pager) parallel(ctx context.Context, p *Plan, active []int, yield Yield
 		cancel()
 		wg.Wait()
 	}()
-	ch := make(chan segPage)
+	ch := make(chan segPage, max(p.Prefetch, 0)) // with Prefetch, pages wait here too
 	limit := p.requestLimit(p.limit, p.limit, p.peek)
 	for _, slot := range active {
 		wg.Go(func() {
