@@ -34,8 +34,10 @@ type jsonMovie struct {
 // and updated follow it, the ttl (unixtime) stays in epoch seconds.
 func millisCodec() TableOption {
 	return WithCodec(CodecOptions{
-		TagKey:     "json",
-		EncodeTime: func(t time.Time) (types.AttributeValue, error) { return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}, nil },
+		TagKey: "json",
+		EncodeTime: func(t time.Time) (types.AttributeValue, error) {
+			return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}, nil
+		},
 		DecodeTime: attributevalue.DecodeTimeAttributes{N: func(s string) (time.Time, error) {
 			ms, err := strconv.ParseInt(s, 10, 64)
 			return time.UnixMilli(ms).UTC(), err
