@@ -85,6 +85,21 @@
 //   - tx.go: TransactWrite and TransactGet.
 //   - item.go: Item, its dirty tracking, Save, PartialSave and Delete.
 //     itemops.go: GetItem, PutItem, DeleteItem; update.go: UpdateItem.
+//   - internal/model: a struct type's model for a typed table (hash and
+//     range keys, secondary index keys, version, created, updated, ttl from
+//     the `dynamap` tags), parsed once per type and codec. Which struct
+//     field is which attribute is the codec's one rule (codec.Fields,
+//     codec.Tag: dynamodbav, then the TagKey tag); the model adds the roles
+//     and refuses a dynamap tag on a field the codec does not store. typed.go:
+//     TypedTable[T], TableOf and CreateTableOf (the model read with the
+//     table's codec, WithCodec), the check of the tags against the described
+//     table, Get, Lookup, Put, Delete and DeleteKey over the Item paths, every
+//     T encoded and decoded through the table's codec. typed_results.go:
+//     Results[T] for Query, Scan and BatchGet over the pager.
+//     typed_batch.go: BatchWrite and BatchPut over the batch writer.
+//     typed_modify.go: Modify and SaveChanges (one UpdateItem with only
+//     the changed attributes, RetryConflicts). typed_tx.go: TxPut,
+//     TxDelete, TxSaveChanges and TxGet, which mix with untyped actions.
 //   - options.go, returns.go, errors.go: options typed by the calls they
 //     fit, what a write returns (OldItem, *ConditionFailedError), errors.
 //

@@ -18,9 +18,12 @@ import (
 
 // TypedTable is a table modelled by a Go struct type T: its keys, indexes,
 // version attribute and timestamps come from T's struct tags, and reads
-// and writes take and return T values. Attribute names and value rules are
-// the codec's (dynamodbav tags, as Item.Decode and PutItem use); roles come
-// from the `dynamap` tag:
+// and writes take and return T values. Which field is which attribute, and
+// how each is stored, is the table's codec's (WithCodec; dynamodbav tags by
+// default, as Item.Decode and PutItem use, and a CodecOptions.TagKey tag over
+// them): the model of T is parsed with that codec, once per type and codec,
+// and every T goes in and out through it. Roles come from the `dynamap`
+// tag:
 //
 //	dynamap:"hash"               the table's hash (partition) key
 //	dynamap:"range"              the table's range (sort) key
@@ -35,8 +38,14 @@ import (
 // Several words may share one tag, comma-separated ("range,hash:ByTitle").
 // Key types come from the Go types: a string is S; an integer, a float or
 // a Number is N (S with the codec's ",string" option); a []byte is B. The
-// version is an integer; created and updated are a time.Time or an integer
-// (Unix seconds); ttl is a time.Time tagged unixtime or an integer.
+// version is an integer stored as a number; created and updated are a
+// time.Time (stored as the codec stores times: CodecOptions.EncodeTime
+// applies, unless tagged unixtime) or an integer (Unix seconds); ttl is an
+// integer (Unix seconds) or a time.Time tagged unixtime (in dynamodbav or
+// the TagKey tag), whatever EncodeTime says: DynamoDB's TTL reads only
+// epoch seconds in an N, which unixtime always stores and loads. With
+// CodecOptions.UseEncodingMarshalers, a key whose type has MarshalText is
+// S, and one with MarshalBinary only is B.
 //
 // DynamoDB refuses an empty string or binary as an index key value: tag
 // an index key field that may be empty omitempty, and items without it
@@ -79,13 +88,11 @@ func (e *ModelError) Error() string {
 // Unwrap returns ErrSchema.
 func (e *ModelError) Unwrap() error { return ErrSchema }
 
-// modelTagKey is the codec's struct tag key.
-const modelTagKey = "dynamodbav"
-
-// modelOf returns T's model (parsed once per type), or a *ModelError.
-func modelOf[T any]() (*model.Model, error) {
+// modelOf returns T's model as codec c sees it (parsed once per type and
+// codec), or a *ModelError.
+func modelOf[T any](c *codec.Codec) (*model.Model, error) {
 	rt := reflect.TypeFor[T]()
-	m, err := model.Of(rt, modelTagKey, reflect.TypeFor[Number]())
+	m, err := model.Of(rt, c, reflect.TypeFor[Number]())
 	if err != nil {
 		var me *model.Error
 		if errors.As(err, &me) {
@@ -136,7 +143,8 @@ func modelOptions(m *model.Model) []TableOption {
 // TableOf returns the table name modelled by T. It does no I/O. The Table
 // beneath (Table) is NewTable(c, name, opts...) with T's key schema
 // declared (WithSchema) and, when T has a version field, WithVersion; opts
-// come after those and may add to them.
+// come after those and may add to them. T's model is read with the codec
+// opts give (WithCodec), else the default one.
 //
 // On first use (the first call that needs the schema) T's tags are checked
 // once against one DescribeTable, shared with the Table: the hash and
@@ -148,7 +156,7 @@ func modelOptions(m *model.Model) []TableOption {
 // bad model (see ModelError) is returned the same way, with no request at
 // all; use CreateTableOf or check with the first call's error.
 func TableOf[T any](c *conn.Conn, name string, opts ...TableOption) *TypedTable[T] {
-	m, err := modelOf[T]()
+	m, err := modelOf[T](applyOptions(&tableConfig{}, opts, TableOption.applyTable).tableCodec())
 	if err != nil {
 		return &TypedTable[T]{t: NewTable(c, name, opts...), err: err}
 	}
@@ -163,14 +171,15 @@ func TableOf[T any](c *conn.Conn, name string, opts ...TableOption) *TypedTable[
 // options (WithThroughput, WithStream, more indexes) apply. Like
 // CreateTable it does not wait for the table to become ACTIVE, except
 // when T has a ttl field: then it waits (WaitActive) and enables TTL on
-// that attribute, since DynamoDB changes TTL only on an ACTIVE table. A
+// that attribute, since DynamoDB changes TTL only on an ACTIVE table. T's
+// model is read with the codec opts give (WithCodec), as for TableOf. A
 // bad model is a *ModelError (ErrSchema) before any request.
 func CreateTableOf[T any](ctx context.Context, c *conn.Conn, name string, opts ...TableOption) (*TypedTable[T], error) {
-	m, err := modelOf[T]()
+	given := applyOptions(&tableConfig{}, opts, TableOption.applyTable)
+	m, err := modelOf[T](given.tableCodec())
 	if err != nil {
 		return nil, err
 	}
-	given := applyOptions(&tableConfig{}, opts, TableOption.applyTable)
 	all := []TableOption{}
 	if m.Version != nil {
 		all = append(all, WithVersion(m.Version.Attr))

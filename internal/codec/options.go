@@ -67,6 +67,7 @@ type Options struct {
 type Codec struct {
 	opts    Options
 	structs sync.Map // reflect.Type → *structInfo
+	memo    sync.Map // Memo's values
 }
 
 // New returns a codec with opts.

@@ -5,12 +5,12 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+
+	"github.com/dynamap/dynamap/internal/codec"
 )
 
 // Key types, as DynamoDB spells them.
@@ -110,9 +110,10 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("model %s: field %s: %s", e.Type, e.Field, e.Reason)
 }
 
-type cacheKey struct {
+// memoKey is where a codec keeps a model (see codec.Codec.Memo).
+type memoKey struct {
 	t      reflect.Type
-	tagKey string
+	number reflect.Type
 }
 
 type cached struct {
@@ -120,78 +121,45 @@ type cached struct {
 	err error
 }
 
-var cache sync.Map // cacheKey → cached
-
 var (
 	timeType      = reflect.TypeFor[time.Time]()
 	marshalerType = reflect.TypeFor[attributevalue.Marshaler]()
 )
 
-// Of parses the model of struct type t once per (t, tagKey) and caches it.
-// tagKey is the codec's tag key (attribute names and options, "dynamodbav"
-// by default); the roles come from the `dynamap` tag. number is the
-// library's Number type (a string type stored as N). Embedded structs
-// follow the codec's rules (encoding/json's visibility rules). A bad
-// model is an *Error.
-func Of(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
-	k := cacheKey{t, tagKey}
-	if c, ok := cache.Load(k); ok {
-		return c.(cached).m, c.(cached).err
-	}
-	m, err := parse(t, tagKey, number)
-	c, _ := cache.LoadOrStore(k, cached{m, err})
-	return c.(cached).m, c.(cached).err
+// Of parses the model of struct type t as codec c sees it, once per (t, c):
+// attribute names, which fields are stored and their options (omitempty,
+// string, unixtime) are c's (c.Fields, c.Tag: dynamodbav, then c's tag
+// key); the roles come from the `dynamap` tag. number is the library's
+// Number type (a string type stored as N). A dynamap tag on a field c
+// does not store (ignored with "-", unexported, hidden by another field,
+// an embedded struct whose fields are promoted) is an *Error, as is any
+// other bad model. The model lives as long as c.
+func Of(t reflect.Type, c *codec.Codec, number reflect.Type) (*Model, error) {
+	r := c.Memo(memoKey{t, number}, func() any {
+		m, err := parse(t, c, number)
+		return cached{m, err}
+	}).(cached)
+	return r.m, r.err
 }
 
-// codecTag is the part of the codec's tag that matters here.
-type codecTag struct {
-	name             string
-	ignore           bool
-	asString, asUnix bool
-}
-
-func parseCodecTag(st reflect.StructTag, key string) codecTag {
-	var tg codecTag
-	s, ok := st.Lookup(key)
-	if !ok || s == "" {
-		return tg
-	}
-	parts := strings.Split(s, ",")
-	if parts[0] == "-" {
-		tg.ignore = true
-	} else {
-		tg.name = parts[0]
-	}
-	for _, o := range parts[1:] {
-		switch o {
-		case "string":
-			tg.asString = true
-		case "unixtime":
-			tg.asUnix = true
-		}
-	}
-	return tg
-}
-
-// candidate is a struct field seen while walking t, as the codec sees it.
+// candidate is a stored field that carries a dynamap tag.
 type candidate struct {
-	attr    string
-	fromTag bool
-	index   []int
-	goName  string
-	sf      reflect.StructField
-	tag     codecTag
-	roles   string // the dynamap tag, "" for none
+	codec.Field
+	goName string
+	roles  string // the dynamap tag
 	// hiddenPtr is the unexported embedded pointer on the field's path,
 	// "" for none: reflect cannot allocate or copy it.
 	hiddenPtr string
+	// encodesAs is "S" or "B" when the codec stores the field's type by its
+	// own MarshalText or MarshalBinary (codec.Codec.EncodesAs), else "".
+	encodesAs string
 }
 
-func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
+func parse(t reflect.Type, cdc *codec.Codec, number reflect.Type) (*Model, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, &Error{Type: t, Reason: "a model must be a struct type"}
 	}
-	fields, err := visible(t, tagKey)
+	fields, err := roleFields(t, cdc)
 	if err != nil {
 		return nil, err
 	}
@@ -199,13 +167,10 @@ func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
 	indexes := map[string]*Index{}
 	local := map[string]bool{}
 	for _, c := range fields {
-		if c.roles == "" {
-			continue
-		}
 		bad := func(format string, args ...any) error {
 			return &Error{Type: t, Field: c.goName, Reason: fmt.Sprintf(format, args...)}
 		}
-		f := &Field{Attr: c.attr, GoName: c.goName, Index: c.index, Type: c.sf.Type}
+		f := &Field{Attr: c.Name, GoName: c.goName, Index: c.Index, Type: c.Type}
 		var isKey, isOther bool
 		var localHere []string
 		var indexHere []string
@@ -257,7 +222,7 @@ func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
 				if c.hiddenPtr != "" && w != "ttl" {
 					return nil, bad("a %s field is set by writes, but it lies behind the unexported embedded pointer %s, which cannot be allocated: export the embedded type or embed it by value", w, c.hiddenPtr)
 				}
-				if err := checkSpecial(w, f, c.tag, bad); err != nil {
+				if err := checkSpecial(w, f, c, bad); err != nil {
 					return nil, err
 				}
 				*slot = f
@@ -307,15 +272,18 @@ func parse(t reflect.Type, tagKey string, number reflect.Type) (*Model, error) {
 
 // keyType is the DynamoDB key type of a key field's Go type.
 func keyType(c candidate, number reflect.Type) (string, error) {
-	t := c.sf.Type
+	t := c.Type
 	if t == number {
-		if c.tag.asString {
+		if c.Tag.String {
 			return S, nil
 		}
 		return N, nil
 	}
-	if t != number && (t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType)) {
+	if t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) {
 		return "", fmt.Errorf("a key of type %s, which has its own MarshalDynamoDBAttributeValue, cannot be typed S, N or B from its Go type", t)
+	}
+	if c.encodesAs != "" {
+		return c.encodesAs, nil // the codec stores it by its MarshalText or MarshalBinary
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -323,7 +291,7 @@ func keyType(c candidate, number reflect.Type) (string, error) {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
-		if c.tag.asString {
+		if c.Tag.String {
 			return S, nil
 		}
 		return N, nil
@@ -345,21 +313,25 @@ func isInteger(t reflect.Type) bool {
 }
 
 // checkSpecial checks the type of a version, created, updated or ttl field.
-func checkSpecial(role string, f *Field, tag codecTag, bad func(string, ...any) error) error {
+// A time.Time ttl must be tagged unixtime, whatever the codec's EncodeTime:
+// unixtime always stores an N of epoch seconds, the one form DynamoDB's TTL
+// reads, and always decodes an N as such.
+func checkSpecial(role string, f *Field, c candidate, bad func(string, ...any) error) error {
 	t := f.Type
+	number := isInteger(t) && !c.Tag.String && c.encodesAs == ""
 	if role == "version" {
-		if !isInteger(t) || tag.asString {
+		if !number {
 			return bad("a version field must be an integer stored as a number, not %s", t)
 		}
 		return nil
 	}
 	switch {
 	case t == timeType:
-		f.Unix = tag.asUnix
-		if role == "ttl" && !tag.asUnix {
-			return bad("a ttl time.Time must be tagged unixtime: DynamoDB's TTL reads epoch seconds")
+		f.Unix = c.Tag.Unix
+		if role == "ttl" && !c.Tag.Unix {
+			return bad("a ttl time.Time must be tagged unixtime: DynamoDB's TTL reads epoch seconds in an N, which unixtime stores whatever the codec's EncodeTime")
 		}
-	case isInteger(t) && !tag.asString:
+	case number:
 		f.Unix = true
 	default:
 		return bad("a %s field must be a time.Time or an integer (Unix seconds), not %s", role, t)
@@ -367,151 +339,85 @@ func checkSpecial(role string, f *Field, tag codecTag, bad func(string, ...any) 
 	return nil
 }
 
-// visible returns the attributes of struct type t by the codec's rules
-// (exported fields and those promoted from embedded structs; the
-// shallowest name wins, a tagged one among equals, and equals otherwise
-// cancel out), each with its dynamap tag. A dynamap tag on a field the
-// codec does not store (ignored with "-", unexported, hidden by another
-// field, an embedded struct whose fields are promoted) is an *Error.
-func visible(t reflect.Type, tagKey string) ([]candidate, error) {
-	type level struct {
-		typ       reflect.Type
-		index     []int
-		goName    string
-		hiddenPtr string
+// roleFields returns the fields of struct type t that carry a dynamap tag,
+// each one a field codec c stores (see codec.Codec.Fields). It looks at the
+// raw struct fields, walking embedded structs where c promotes their
+// fields, each struct type once, shallowest first (as c does): a dynamap
+// tag on a field c does not store is an *Error that says why.
+func roleFields(t reflect.Type, c *codec.Codec) ([]candidate, error) {
+	stored := c.Fields(t)
+	type embed struct {
+		typ   reflect.Type
+		index []int
 	}
-	var fields []candidate
-	next := []level{{typ: t}}
-	visited := map[reflect.Type]bool{}
-	var tagged []candidate
-	for len(next) > 0 {
-		current := next
-		next = nil
-		count := map[reflect.Type]int{}
-		for _, l := range current {
-			count[l.typ]++
+	queue := []embed{{typ: t}}
+	walked := map[reflect.Type]bool{}
+	var out []candidate
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		if walked[e.typ] {
+			continue
 		}
-		nextCount := map[reflect.Type]int{}
-		for _, l := range current {
-			if visited[l.typ] {
+		walked[e.typ] = true
+		for i := range e.typ.NumField() {
+			sf := e.typ.Field(i)
+			index := append(slices.Clone(e.index), i)
+			roles, hasRoles := sf.Tag.Lookup("dynamap")
+			tg := c.Tag(sf.Tag)
+			ft := sf.Type
+			if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			promoted := sf.Anonymous && !tg.Ignore && tg.Name == "" && ft.Kind() == reflect.Struct && !ft.ConvertibleTo(timeType)
+			if !hasRoles {
+				if promoted {
+					queue = append(queue, embed{typ: ft, index: index})
+				}
 				continue
 			}
-			visited[l.typ] = true
-			for i := range l.typ.NumField() {
-				sf := l.typ.Field(i)
-				goName := sf.Name
-				if l.goName != "" {
-					goName = l.goName + "." + sf.Name
+			goName, hiddenPtr := path(t, index)
+			bad := func(reason string) error { return &Error{Type: t, Field: goName, Reason: reason} }
+			k := slices.IndexFunc(stored, func(f codec.Field) bool { return slices.Equal(f.Index, index) })
+			switch {
+			case roles == "":
+				return nil, bad("empty dynamap tag")
+			case promoted:
+				return nil, bad("a dynamap tag on an embedded struct whose fields are promoted: tag its fields instead")
+			case k >= 0:
+				f := stored[k]
+				out = append(out, candidate{Field: f, goName: goName, roles: roles, hiddenPtr: hiddenPtr, encodesAs: c.EncodesAs(f.Type)})
+			case tg.Ignore:
+				return nil, bad("a dynamap tag on a field the codec ignores (tagged \"-\")")
+			case !sf.IsExported():
+				return nil, bad("a dynamap tag on an unexported field (the codec does not store it)")
+			default:
+				name := tg.Name
+				if name == "" {
+					name = sf.Name
 				}
-				roles, hasRoles := sf.Tag.Lookup("dynamap")
-				bad := func(reason string) error {
-					return &Error{Type: t, Field: goName, Reason: reason}
-				}
-				if hasRoles && roles == "" {
-					return nil, bad("empty dynamap tag")
-				}
-				if !sf.IsExported() && !sf.Anonymous {
-					if hasRoles {
-						return nil, bad("a dynamap tag on an unexported field (the codec does not store it)")
-					}
-					continue
-				}
-				tg := parseCodecTag(sf.Tag, tagKey)
-				if tg.ignore {
-					if hasRoles {
-						return nil, bad(fmt.Sprintf("a dynamap tag on a field the codec ignores (%s:\"-\")", tagKey))
-					}
-					continue
-				}
-				ft := sf.Type
-				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				index := append(slices.Clone(l.index), i)
-				if !sf.Anonymous || tg.name != "" || ft.Kind() != reflect.Struct || ft.ConvertibleTo(timeType) {
-					if !sf.IsExported() {
-						if hasRoles {
-							return nil, bad("a dynamap tag on an unexported field (the codec does not store it)")
-						}
-						continue
-					}
-					c := candidate{attr: sf.Name, index: index, goName: goName, sf: sf, tag: tg, roles: roles, hiddenPtr: l.hiddenPtr}
-					if tg.name != "" {
-						c.attr, c.fromTag = tg.name, true
-					}
-					fields = append(fields, c)
-					if count[l.typ] > 1 {
-						fields = append(fields, c)
-					}
-					if hasRoles {
-						tagged = append(tagged, c)
-					}
-					continue
-				}
-				if hasRoles {
-					return nil, bad("a dynamap tag on an embedded struct whose fields are promoted: tag its fields instead")
-				}
-				nextCount[ft]++
-				if nextCount[ft] == 1 {
-					hidden := l.hiddenPtr
-					if hidden == "" && !sf.IsExported() && sf.Type.Kind() == reflect.Pointer {
-						hidden = goName
-					}
-					next = append(next, level{typ: ft, index: index, goName: goName, hiddenPtr: hidden})
-				}
+				return nil, bad(fmt.Sprintf("a dynamap tag on a field hidden by another field named %q (the codec does not store it)", name))
 			}
-		}
-	}
-	sort.SliceStable(fields, func(i, j int) bool {
-		a, b := fields[i], fields[j]
-		if a.attr != b.attr {
-			return a.attr < b.attr
-		}
-		if len(a.index) != len(b.index) {
-			return len(a.index) < len(b.index)
-		}
-		return a.fromTag && !b.fromTag
-	})
-	var out []candidate
-	for i := 0; i < len(fields); {
-		j := i + 1
-		for j < len(fields) && fields[j].attr == fields[i].attr {
-			j++
-		}
-		if f, ok := dominant(fields[i:j]); ok {
-			out = append(out, f)
-		}
-		i = j
-	}
-	sort.Slice(out, func(i, j int) bool { return slices.Compare(out[i].index, out[j].index) < 0 })
-	for _, c := range tagged {
-		if !slices.ContainsFunc(out, func(o candidate) bool { return slices.Equal(o.index, c.index) }) {
-			return nil, &Error{Type: t, Field: c.goName, Reason: fmt.Sprintf("a dynamap tag on a field hidden by another field named %q (the codec does not store it)", c.attr)}
 		}
 	}
 	return out, nil
 }
 
-func dominant(fields []candidate) (candidate, bool) {
-	depth := len(fields[0].index)
-	tagged := -1
-	for i, f := range fields {
-		if len(f.index) > depth {
-			fields = fields[:i]
-			break
+// path returns the Go name of the field at index in t, dotted through
+// embedded structs ("Base.Created"), and the first unexported embedded
+// pointer on the way ("" for none).
+func path(t reflect.Type, index []int) (goName, hiddenPtr string) {
+	var names []string
+	for i, x := range index {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
 		}
-		if f.fromTag {
-			if tagged >= 0 {
-				return candidate{}, false
-			}
-			tagged = i
+		sf := t.Field(x)
+		names = append(names, sf.Name)
+		if i < len(index)-1 && hiddenPtr == "" && sf.Anonymous && !sf.IsExported() && sf.Type.Kind() == reflect.Pointer {
+			hiddenPtr = strings.Join(names, ".")
 		}
+		t = sf.Type
 	}
-	if tagged >= 0 {
-		return fields[tagged], true
-	}
-	if len(fields) > 1 {
-		return candidate{}, false
-	}
-	return fields[0], true
+	return strings.Join(names, "."), hiddenPtr
 }

@@ -37,7 +37,7 @@ type embedded struct {
 }
 
 func TestModelEmbeddedFollowsCodecNames(t *testing.T) {
-	m, err := Of(reflect.TypeFor[embedded](), "dynamodbav", reflect.TypeFor[number]())
+	m, err := Of(reflect.TypeFor[embedded](), codec.Default, reflect.TypeFor[number]())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestModelEmbeddedFollowsCodecNames(t *testing.T) {
 
 	// Every role's attribute is one the codec stores under that name.
 	v := embedded{Base: Base{ID: "a", Created: time.Unix(5, 0)}, Stamps: &Stamps{Updated: 7}, Sort: []byte{1}, Version: 3, Price: "1", Kind: "k"}
-	av, err := codec.EncodeReflect(reflect.ValueOf(v))
+	av, err := codec.Default.EncodeReflect(reflect.ValueOf(v))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,24 +99,136 @@ type stampsLower struct {
 	V int `dynamap:"version"`
 }
 
-func TestModelCachedPerTypeAndTagKey(t *testing.T) {
+func TestModelCachedPerTypeAndCodec(t *testing.T) {
 	type jsonModel struct {
 		ID string `json:"ident" dynamodbav:"id" dynamap:"hash"`
 	}
-	a, err := Of(reflect.TypeFor[jsonModel](), "dynamodbav", nil)
+	a, err := Of(reflect.TypeFor[jsonModel](), codec.Default, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Of(reflect.TypeFor[jsonModel](), "dynamodbav", nil)
+	b, _ := Of(reflect.TypeFor[jsonModel](), codec.Default, nil)
 	if a != b {
 		t.Error("a second Of parsed again")
 	}
-	j, err := Of(reflect.TypeFor[jsonModel](), "json", nil)
+	jc := codec.New(codec.Options{TagKey: "json"})
+	j, err := Of(reflect.TypeFor[jsonModel](), jc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if j2, _ := Of(reflect.TypeFor[jsonModel](), jc, nil); j2 != j {
+		t.Error("a second Of with the json codec parsed again")
+	}
 	if a.Hash.Attr != "id" || j.Hash.Attr != "ident" {
 		t.Errorf("names: dynamodbav %q, json %q", a.Hash.Attr, j.Hash.Attr)
+	}
+	// Another codec with the same tag key has its own model, equal in content.
+	j3, err := Of(reflect.TypeFor[jsonModel](), codec.New(codec.Options{TagKey: "json"}), nil)
+	if err != nil || j3 == j || j3.Hash.Attr != "ident" {
+		t.Errorf("another json codec: %+v, %v (same pointer: %v)", j3, err, j3 == j)
+	}
+}
+
+// The model reads tags exactly as the codec does: dynamodbav first, then a
+// non-empty TagKey tag over it (its name, even an empty one, or "-" wins;
+// its options add), as attributevalue does.
+func TestModelReadsTagsAsTheCodec(t *testing.T) {
+	type m struct {
+		ID      string    `dynamodbav:"id" json:",omitempty" dynamap:"hash"`       // json's empty name wins: the Go name
+		Sort    int       `dynamodbav:"-" json:"sort" dynamap:"range"`             // json's name wins over dynamodbav's "-"
+		Code    int       `json:"code,string" dynamap:"hash:ByCode"`               // json's option: stored as S
+		Expires time.Time `dynamodbav:"exp,unixtime" json:"expires" dynamap:"ttl"` // dynamodbav's unixtime stays
+		Created time.Time `json:"created,unixtime" dynamap:"created"`              // json adds unixtime
+		Skipped string    `dynamodbav:"skipped" json:"-"`                          // json's "-" wins
+		Updated int64     `dynamodbav:"upd" dynamap:"updated"`                     // no json tag: dynamodbav's name
+	}
+	jc := codec.New(codec.Options{TagKey: "json"})
+	got, err := Of(reflect.TypeFor[m](), jc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash.Attr != "ID" || got.Range.Attr != "sort" || got.Range.KeyType != N ||
+		got.Indexes[0].Hash.Attr != "code" || got.Indexes[0].Hash.KeyType != S ||
+		got.TTL.Attr != "expires" || !got.TTL.Unix || got.Created.Attr != "created" || !got.Created.Unix ||
+		got.Updated.Attr != "upd" {
+		t.Errorf("model = hash %+v range %+v index %+v ttl %+v created %+v updated %+v", got.Hash, got.Range, got.Indexes[0].Hash, got.TTL, got.Created, got.Updated)
+	}
+	// Every role attribute is one the codec writes under that name.
+	av, err := jc.EncodeReflect(reflect.ValueOf(m{ID: "a", Sort: 1, Code: 2, Expires: time.Unix(9, 0), Created: time.Unix(8, 0), Skipped: "x", Updated: 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := av.(*types.AttributeValueMemberM).Value
+	want := []string{"ID", "code", "created", "expires", "sort", "upd"}
+	if keys := slices.Sorted(maps.Keys(item)); !slices.Equal(keys, want) {
+		t.Errorf("codec wrote %v, want %v", keys, want)
+	}
+	if _, ok := item["code"].(*types.AttributeValueMemberS); !ok {
+		t.Errorf("code = %#v, want an S", item["code"])
+	}
+	if n, ok := item["expires"].(*types.AttributeValueMemberN); !ok || n.Value != "9" {
+		t.Errorf("expires = %#v, want N 9", item["expires"])
+	}
+
+	// The same struct under the default codec: Sort is ignored, so its
+	// dynamap tag is an error.
+	_, err = Of(reflect.TypeFor[m](), codec.Default, nil)
+	var me *Error
+	if !errors.As(err, &me) || me.Field != "Sort" || !strings.Contains(me.Reason, "ignores") {
+		t.Errorf("default codec: %v, want an *Error for Sort that the codec ignores", err)
+	}
+
+	type jsonDash struct {
+		ID   string `dynamap:"hash"`
+		Note string `dynamodbav:"note" json:"-" dynamap:"range"`
+	}
+	_, err = Of(reflect.TypeFor[jsonDash](), jc, nil)
+	if !errors.As(err, &me) || me.Field != "Note" || !strings.Contains(me.Reason, "ignores") {
+		t.Errorf("json \"-\": %v, want an *Error for Note that the codec ignores", err)
+	}
+	if _, err := Of(reflect.TypeFor[jsonDash](), codec.Default, nil); err != nil {
+		t.Errorf("json \"-\" under the default codec: %v", err)
+	}
+}
+
+// textKey is an integer that a codec with UseEncodingMarshalers stores as
+// an S (its MarshalText), and binKey one it stores as a B.
+type textKey int
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte("k"), nil }
+
+type binKey int64
+
+func (k binKey) MarshalBinary() ([]byte, error) { return []byte{byte(k)}, nil }
+
+func TestModelKeyTypeFollowsEncodingMarshalers(t *testing.T) {
+	type m struct {
+		H textKey `dynamap:"hash"`
+		R binKey  `dynamap:"range"`
+	}
+	plain, err := Of(reflect.TypeFor[m](), codec.Default, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Hash.KeyType != N || plain.Range.KeyType != N {
+		t.Errorf("default codec: %s %s, want N N", plain.Hash.KeyType, plain.Range.KeyType)
+	}
+	enc := codec.New(codec.Options{UseEncodingMarshalers: true})
+	got, err := Of(reflect.TypeFor[m](), enc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash.KeyType != S || got.Range.KeyType != B {
+		t.Errorf("UseEncodingMarshalers: %s %s, want S B", got.Hash.KeyType, got.Range.KeyType)
+	}
+	type v struct {
+		H string  `dynamap:"hash"`
+		V textKey `dynamap:"version"`
+	}
+	_, err = Of(reflect.TypeFor[v](), enc, nil)
+	var me *Error
+	if !errors.As(err, &me) || me.Field != "V" || !strings.Contains(me.Reason, "version field must be an integer stored as a number") {
+		t.Errorf("a version stored as S: %v", err)
 	}
 }
 
@@ -128,7 +240,7 @@ func TestModelLocalAndGlobalIndexes(t *testing.T) {
 		Studio string  `dynamodbav:"studio" dynamap:"range:ByStudio,local"`
 		Code   int     `dynamodbav:"code,string" dynamap:"hash:ByCode"`
 	}
-	m, err := Of(reflect.TypeFor[movie](), "dynamodbav", nil)
+	m, err := Of(reflect.TypeFor[movie](), codec.Default, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +383,7 @@ func TestModelErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Of(c.typ, "dynamodbav", nil)
+			_, err := Of(c.typ, codec.Default, nil)
 			var me *Error
 			if !errors.As(err, &me) {
 				t.Fatalf("err = %v, want *Error", err)
