@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +29,9 @@ type Config struct {
 	// Concurrency is dynamap's batch-writer concurrency against DynamoDB
 	// Local (section 2). Default 4.
 	Concurrency int
-	// Sections limits the run to these sections ("overhead", "local",
-	// "latency", "memory"); empty runs them all.
+	// Sections limits the run to these sections (see SectionNames:
+	// "overhead", "local", "latency", "memory", then any registered by other
+	// files); empty runs them all. An unknown name is an error.
 	Sections []string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
@@ -80,7 +82,35 @@ func (r *runner) values() []float64 {
 	return v
 }
 
-// Run runs every section and returns the report.
+// section is one named part of the suite.
+type section struct {
+	name string // what Config.Sections and -sections select
+	run  func(r *runner, ctx context.Context) error
+}
+
+// sections are the parts of the suite, run in this order. A new part lives
+// in its own file and registers itself there, after the built-in ones:
+//
+//	func init() { sections = append(sections, section{"auto", (*runner).auto}) }
+//
+// Its rows use a Section label starting with its own number ("5 ...").
+var sections = []section{
+	{"overhead", (*runner).overhead},
+	{"local", (*runner).local},
+	{"latency", (*runner).latency},
+	{"memory", (*runner).memory},
+}
+
+// SectionNames lists the sections in the order they run.
+func SectionNames() []string {
+	names := make([]string, len(sections))
+	for i, s := range sections {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Run runs the sections cfg selects (all by default) and returns the report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
@@ -90,21 +120,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, im := range r.impls {
 		r.rep.Impls = append(r.rep.Impls, im.Name)
 	}
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"overhead", r.overhead},
-		{"local", r.local},
-		{"latency", r.latency},
-		{"memory", r.memory},
+	for _, name := range cfg.Sections {
+		if !slices.ContainsFunc(sections, func(s section) bool { return s.name == name }) {
+			return nil, fmt.Errorf("bench: no section %q (have %s)", name, strings.Join(SectionNames(), ", "))
+		}
 	}
-	for _, s := range steps {
+	for _, s := range sections {
 		if len(cfg.Sections) > 0 && !slices.Contains(cfg.Sections, s.name) {
 			continue
 		}
 		r.logf("== %s", s.name)
-		if err := s.fn(ctx); err != nil {
+		if err := s.run(r, ctx); err != nil {
 			return r.rep, fmt.Errorf("bench: %s: %w", s.name, err)
 		}
 	}

@@ -20,7 +20,7 @@ func main() {
 	quick := flag.Bool("quick", false, "small sizes, few rounds: a smoke run")
 	endpoint := flag.String("endpoint", "", "DynamoDB Local URL (default: DYNAMODB_ENDPOINT, else start one)")
 	conc := flag.Int("concurrency", 4, "dynamap batch-writer concurrency against DynamoDB Local")
-	sections := flag.String("sections", "", "comma-separated sections to run: overhead,local,latency,memory (default all)")
+	sections := flag.String("sections", "", "comma-separated sections to run: "+strings.Join(bench.SectionNames(), ",")+" (default all)")
 	out := flag.String("out", ".", "directory for RESULTS.md and ratios.png")
 	flag.Parse()
 
