@@ -2,6 +2,8 @@ package dynamap
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -58,15 +60,16 @@ type BatchStats struct {
 
 // Pacing constants of AutoConcurrency.
 const (
-	autoBeta     = 0.9                   // pace after throttling: this share of what the table absorbed
-	autoWindow   = time.Second           // how far back "what the table absorbed" looks
-	autoCalm     = time.Second           // after this long without throttling, the pace grows fast
-	autoSlowGain = 0.1                   // pace growth per second just after throttling (10%/s)
-	autoFastGain = 2.8                   // and once calm (about doubling every 250 ms)
-	autoUnpace   = 4                     // pace this many times what the table absorbs: stop pacing
-	autoMinRate  = 1.0                   // requests per second, the slowest pace
-	autoHistory  = 2 * autoWindow        // deliveries kept
-	autoMinSpan  = 20 * time.Millisecond // shortest span a delivered rate is measured over
+	autoBeta     = 0.95                   // pace after throttling: this share of what the table absorbed
+	autoWindow   = time.Second            // how far back "what the table absorbed" looks
+	autoCalm     = 5 * time.Second        // after this long without throttling, the pace grows fast
+	autoSlowGain = 0.01                   // pace growth rate per second just after throttling (~1%/s)
+	autoFastGain = 0.2                    // and once calm (~22%/s)
+	autoMaxStep  = 250 * time.Millisecond // most time one growth step counts (after an idle spell)
+	autoPoll     = 50 * time.Millisecond  // a paced sender looks at the pace again at least this often
+	autoUnpace   = 4                      // pace this many times what the table absorbs: stop pacing
+	autoMinRate  = 1.0                    // requests per second, the slowest pace
+	autoMinSpan  = 20 * time.Millisecond  // a rate is measured over at least this long
 )
 
 // flow decides when a batch may send a call: a fixed number in flight, or
@@ -79,22 +82,26 @@ type flow struct {
 	fixed    int // > 0: Concurrency(fixed)
 	max      int // AutoConcurrency's cap
 
-	win      float64   // AutoConcurrency's window
-	ssthresh float64   // below it the window doubles per round trip
-	rate     float64   // requests per second; 0: unpaced
-	next     time.Time // the pacer's next free time
-	epoch    uint64    // bumped at each back-off; a call carries the epoch it was sent in
+	win      float64 // AutoConcurrency's window
+	ssthresh float64 // below it the window grows by one per call answered (doubling per round trip)
+	rate     float64 // the pace, requests per second; 0: unpaced
+	tokens   float64 // requests the pace allows now
+	maxCall  int     // the largest call so far: with autoPoll of pace, the most tokens kept
+	pacers   int     // senders waiting for the pace
+	resting  int     // senders holding a slot while they back off before a re-send
+	epoch    uint64  // bumped at each back-off; a call carries the epoch it was sent in
 	start    time.Time
+	firstCng time.Time // the first back-off: the table's rate is measured from then on
 	lastCong time.Time
 	lastGrow time.Time
-	limited  bool // a sender waited for a slot, with the pacer idle, since the last growth
-	sent     int  // requests sent so far
-	hist     []delivery
+	limited  bool       // a sender waited for a slot, with no sender waiting for the pace, since the last growth
+	sent     []delivery // requests sent, over the last autoWindow
+	taken    []delivery // requests taken in (answered as processed), over the last autoWindow
 	stats    BatchStats
 	now      func() time.Time
 }
 
-// delivery is what one answer took in.
+// delivery is a number of requests at a time.
 type delivery struct {
 	at time.Time
 	n  int
@@ -140,8 +147,8 @@ func (f *flow) tryAcquire() bool {
 		f.stats.MaxInFlight = max(f.stats.MaxInFlight, f.inflight)
 		return true
 	}
-	if !f.next.After(f.now()) {
-		f.limited = true // the window, not the pacer, holds the sender back
+	if f.pacers == 0 && f.resting == 0 {
+		f.limited = true // the window, not the pace or a back-off, holds the sender back
 	}
 	return false
 }
@@ -150,9 +157,6 @@ func (f *flow) tryAcquire() bool {
 // is done) or until ctx ends.
 func (f *flow) acquire(ctx context.Context) error {
 	for {
-		if f.tryAcquire() {
-			return nil
-		}
 		f.mu.Lock()
 		ch := f.wake
 		f.mu.Unlock()
@@ -167,6 +171,20 @@ func (f *flow) acquire(ctx context.Context) error {
 	}
 }
 
+// rest waits d before a re-send, holding a slot: the window does not grow
+// for senders held back meanwhile.
+func (f *flow) rest(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.resting++
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.resting--
+		f.mu.Unlock()
+	}()
+	return sleepCtx(ctx, d)
+}
+
 // release frees a slot.
 func (f *flow) release() {
 	f.mu.Lock()
@@ -175,27 +193,97 @@ func (f *flow) release() {
 	f.signal()
 }
 
-// pace waits until a call of n requests may be sent, and returns the epoch
-// to hand to observe with its answer.
+// pace waits until a call of n requests may be sent (at once unless
+// AutoConcurrency paces the calls), and returns the epoch to hand to
+// observe with its answer.
 func (f *flow) pace(ctx context.Context, n int) (uint64, error) {
 	f.mu.Lock()
-	epoch := f.epoch
 	now := f.now()
 	if f.start.IsZero() {
 		f.start, f.lastGrow, f.lastCong = now, now, now
 	}
-	f.sent += n
-	if f.fixed > 0 || f.rate <= 0 {
+	f.maxCall = max(f.maxCall, n)
+	if f.fixed > 0 {
 		f.mu.Unlock()
-		return epoch, nil
+		return 0, nil
 	}
-	at := f.next
-	if at.Before(now) {
-		at = now
+	f.pacers++
+	for {
+		f.grow(now)
+		if f.rate <= 0 || f.tokens >= float64(n) {
+			if f.rate > 0 {
+				f.tokens -= float64(n)
+			}
+			f.pacers--
+			f.sent = appendRecent(f.sent, now, n)
+			epoch := f.epoch
+			f.mu.Unlock()
+			return epoch, nil
+		}
+		wait := min(time.Duration((float64(n)-f.tokens)/f.rate*float64(time.Second)), autoPoll)
+		f.mu.Unlock()
+		if err := sleepCtx(ctx, wait); err != nil {
+			f.mu.Lock()
+			f.pacers--
+			f.mu.Unlock()
+			return 0, err
+		}
+		f.mu.Lock()
+		now = f.now()
 	}
-	f.next = at.Add(time.Duration(float64(n) / f.rate * float64(time.Second)))
-	f.mu.Unlock()
-	return epoch, sleepCtx(ctx, at.Sub(now))
+}
+
+// grow raises the pace for the time since the last growth (slowly just
+// after a back-off, fast once calm) and adds the requests it allows. f.mu
+// is held.
+func (f *flow) grow(now time.Time) {
+	dt := min(now.Sub(f.lastGrow), autoMaxStep).Seconds()
+	if dt <= 0 {
+		return
+	}
+	f.lastGrow = now
+	if f.rate <= 0 {
+		return
+	}
+	gain := autoSlowGain
+	if now.Sub(f.lastCong) > autoCalm {
+		gain = autoFastGain
+	}
+	f.rate *= math.Exp(gain * dt)
+	// Keep a call's worth, plus what a late wake-up would lose.
+	f.tokens = min(f.tokens+f.rate*dt, float64(f.maxCall)+f.rate*autoPoll.Seconds())
+}
+
+// appendRecent appends n requests at now to ds, dropping those older than
+// autoWindow.
+func appendRecent(ds []delivery, now time.Time, n int) []delivery {
+	i := 0
+	for i < len(ds) && now.Sub(ds[i].at) > autoWindow {
+		i++
+	}
+	return append(ds[i:], delivery{now, n})
+}
+
+// rateOf is the rate of ds's requests over the last autoWindow (or since
+// the first back-off, or else the first call, if sooner; but over at least
+// autoMinSpan). f.mu is held.
+func (f *flow) rateOf(ds []delivery, now time.Time) float64 {
+	from := now.Add(-autoWindow)
+	first := f.start
+	if !f.firstCng.IsZero() && now.Sub(f.firstCng) >= autoMinSpan {
+		first = f.firstCng // before it the table may have spent a burst
+	}
+	if from.Before(first) {
+		from = first
+	}
+	span := max(now.Sub(from), autoMinSpan)
+	n := 0
+	for _, d := range ds {
+		if !d.at.Before(from) {
+			n += d.n
+		}
+	}
+	return float64(n) / span.Seconds()
 }
 
 // attempts is how many HTTP attempts the SDK made for an answer.
@@ -209,19 +297,22 @@ func attempts(md middleware.Metadata) int {
 // observe takes in the answer to a call sent in epoch with sent requests,
 // of which processed were taken in; throttled says the call was throttled
 // (or needed SDK retries).
+//
+// A congested answer (throttled, or requests left unprocessed) to a call
+// sent since the last back-off backs off again: the window halves, and the
+// pace becomes autoBeta times the rate the table took requests in over the
+// last second, counted from the first back-off on (at most the pace it had;
+// at the first back-off, at least half the rate requests were sent at).
+// Any other answer grows the pace, and the window by one if a sender had
+// to wait for a slot.
 func (f *flow) observe(epoch uint64, sent, processed int, throttled bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
 	f.stats.Calls++
 	if processed > 0 {
-		f.hist = append(f.hist, delivery{now, processed})
+		f.taken = appendRecent(f.taken, now, processed)
 	}
-	i := 0
-	for i < len(f.hist) && now.Sub(f.hist[i].at) > autoHistory {
-		i++
-	}
-	f.hist = f.hist[i:]
 	congested := throttled || processed < sent
 	if throttled {
 		f.stats.Throttled++
@@ -234,6 +325,9 @@ func (f *flow) observe(epoch uint64, sent, processed int, throttled bool) {
 	defer func() {
 		f.stats.Concurrency, f.stats.Rate = f.limit(), f.rate
 	}()
+	if flowTrace != nil {
+		flowTrace(fmt.Sprintf("%6.3fs sent %d processed %d throttled %v epoch %d/%d win %.2f rate %.1f taken %.1f sent %.1f inflight %d", now.Sub(f.start).Seconds(), sent, processed, throttled, epoch, f.epoch, f.win, f.rate, f.rateOf(f.taken, now), f.rateOf(f.sent, now), f.inflight))
+	}
 	if congested {
 		if epoch != f.epoch {
 			return // sent before the last back-off, which it already caused
@@ -242,32 +336,27 @@ func (f *flow) observe(epoch uint64, sent, processed int, throttled bool) {
 		f.lastCong, f.lastGrow = now, now
 		f.win = max(1, f.win/2)
 		f.ssthresh = f.win
-		r := f.delivered(now)
-		if r <= 0 {
-			// Nothing taken in yet: half of what was sent.
-			if span := now.Sub(f.start); span > 0 {
-				r = float64(f.sent) / span.Seconds() / 2
-			}
+		taken := f.rateOf(f.taken, now)
+		r := taken
+		if f.rate > 0 {
+			r = min(f.rate, taken)
+		} else if f.firstCng.IsZero() {
+			// The first back-off: what was taken in so far may include a
+			// burst, or be nothing yet.
+			r = max(taken, f.rateOf(f.sent, now)/2)
 		}
-		if f.rate > 0 && (r <= 0 || f.rate < r) {
-			r = f.rate
+		if f.firstCng.IsZero() {
+			f.firstCng = now
 		}
 		f.rate = max(autoMinRate, autoBeta*r)
+		f.tokens = 0
 		f.signal()
 		return
 	}
-	if f.rate > 0 {
-		dt := min(now.Sub(f.lastGrow), autoWindow).Seconds()
-		gain := autoSlowGain
-		if now.Sub(f.lastCong) > autoCalm {
-			gain = autoFastGain
-		}
-		f.rate *= 1 + gain*dt
-		if d := f.delivered(now); d > 0 && f.rate > autoUnpace*d && now.Sub(f.lastCong) > 2*autoCalm {
-			f.rate = 0 // the table keeps up: the window alone decides
-		}
+	f.grow(now)
+	if d := f.rateOf(f.taken, now); f.rate > 0 && d > 0 && f.rate > autoUnpace*d && now.Sub(f.lastCong) > 2*autoCalm {
+		f.rate = 0 // the table keeps up: the window alone decides
 	}
-	f.lastGrow = now
 	if f.limited {
 		f.limited = false
 		if f.win < f.ssthresh {
@@ -278,27 +367,6 @@ func (f *flow) observe(epoch uint64, sent, processed int, throttled bool) {
 		f.win = min(f.win, float64(f.max))
 		f.signal()
 	}
-}
-
-// delivered is the rate of requests taken in over the last autoWindow (or
-// since the first call, if sooner), 0 when that is too short to tell. f.mu
-// is held.
-func (f *flow) delivered(now time.Time) float64 {
-	from := now.Add(-autoWindow)
-	if from.Before(f.start) {
-		from = f.start
-	}
-	span := now.Sub(from)
-	if span < autoMinSpan {
-		return 0
-	}
-	n := 0
-	for _, d := range f.hist {
-		if d.at.After(from) {
-			n += d.n
-		}
-	}
-	return float64(n) / span.Seconds()
 }
 
 // snapshot returns the stats so far.
@@ -321,3 +389,5 @@ func (rs *ResultSet) BatchStats() BatchStats {
 	}
 	return rs.batchStats()
 }
+
+var flowTrace func(string)

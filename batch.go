@@ -501,7 +501,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 			b.record(0, left, lastErr)
 			return
 		}
-		if err := sleepCtx(ctx, b.cfg.retry.backoff(attempt)); err != nil {
+		if err := b.flow.rest(ctx, b.cfg.retry.backoff(attempt)); err != nil {
 			b.record(0, left, err)
 			return
 		}

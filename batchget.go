@@ -155,7 +155,7 @@ func (s *batchGetSource) send(ctx context.Context, chunk []bgKey) (*dynamodb.Bat
 // call waits the backoff a re-sent chunk is due, then asks for it.
 func (s *batchGetSource) call(ctx context.Context, chunk []bgKey) (*dynamodb.BatchGetItemOutput, error) {
 	if a := slices.MaxFunc(chunk, func(x, y bgKey) int { return x.attempts - y.attempts }).attempts; a > 0 {
-		if err := sleepCtx(ctx, s.retry().backoff(a-1)); err != nil {
+		if err := s.flow.rest(ctx, s.retry().backoff(a-1)); err != nil {
 			return nil, err
 		}
 	}
