@@ -2,7 +2,6 @@ package dynamap
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -325,9 +324,6 @@ func (f *flow) observe(epoch uint64, sent, processed int, throttled bool) {
 	defer func() {
 		f.stats.Concurrency, f.stats.Rate = f.limit(), f.rate
 	}()
-	if flowTrace != nil {
-		flowTrace(fmt.Sprintf("%6.3fs sent %d processed %d throttled %v epoch %d/%d win %.2f rate %.1f taken %.1f sent %.1f inflight %d", now.Sub(f.start).Seconds(), sent, processed, throttled, epoch, f.epoch, f.win, f.rate, f.rateOf(f.taken, now), f.rateOf(f.sent, now), f.inflight))
-	}
 	if congested {
 		if epoch != f.epoch {
 			return // sent before the last back-off, which it already caused
@@ -389,5 +385,3 @@ func (rs *ResultSet) BatchStats() BatchStats {
 	}
 	return rs.batchStats()
 }
-
-var flowTrace func(string)
