@@ -28,8 +28,9 @@ import (
 // full and faster the longer nothing is throttled. BatchTable.Stats and
 // ResultSet.BatchStats tell what it settled on.
 //
-// Concurrency and AutoConcurrency set the same thing: the last one given
-// wins.
+// It is not the default: without either option a batch keeps one call in
+// flight (Concurrency(1)). Concurrency and AutoConcurrency set the same
+// thing: the last one given wins.
 func AutoConcurrency(maxInFlight int) BatchSharedOption { return autoOption(max(maxInFlight, 1)) }
 
 type autoOption int
