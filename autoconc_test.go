@@ -87,7 +87,7 @@ func TestAutoConcurrencyBacksOffUnderThrottling(t *testing.T) {
 	assert.LessOrEqual(t, ps.MaxInFlight, int64(16))
 	assert.Greater(t, ps.CapacityThrottled+ps.CapacityPartial, int64(0), "the table did throttle")
 	t.Logf("stats %+v; proxy: max in flight %d, throttled %d, partial %d of %d requests", st, ps.MaxInFlight, ps.CapacityThrottled, ps.CapacityPartial, ps.Requests)
-	assert.LessOrEqual(t, st.Concurrency, 2, "backed off: one call per round trip is more than 150 WCU allow")
+	assert.LessOrEqual(t, st.Concurrency, 4, "backed off from 16: one call per round trip is more than 150 WCU allow")
 	assert.Greater(t, st.Rate, 0.0, "paced")
 	assert.Less(t, st.Rate, 3.0*150, "paced near what the table absorbs")
 	assert.Equal(t, int(ps.CapacityThrottled+ps.CapacityPartial) >= 1, st.Throttled+st.Partial >= 1)
@@ -178,7 +178,7 @@ func TestAutoConcurrencyBatchGet(t *testing.T) {
 	t.Logf("throttled: %+v, proxy: max in flight %d, throttled %d, partial %d of %d", st, ps.MaxInFlight, ps.CapacityThrottled, ps.CapacityPartial, ps.Requests)
 	assert.LessOrEqual(t, ps.MaxInFlight, int64(16))
 	assert.Greater(t, ps.CapacityThrottled+ps.CapacityPartial, int64(0))
-	assert.LessOrEqual(t, st.Concurrency, 2, "backed off")
+	assert.LessOrEqual(t, st.Concurrency, 4, "backed off from 16")
 	assert.Greater(t, st.Rate, 0.0, "paced")
 }
 
