@@ -234,8 +234,8 @@ func (f *flow) pace(ctx context.Context, n int) (uint64, error) {
 }
 
 // grow raises the pace for the time since the last growth (slowly just
-// after a back-off, fast once calm) and adds the requests it allows. f.mu
-// is held.
+// after a back-off, fast once calm) if a sender is waiting for it, and
+// adds the requests it allows. f.mu is held.
 func (f *flow) grow(now time.Time) {
 	dt := min(now.Sub(f.lastGrow), autoMaxStep).Seconds()
 	if dt <= 0 {
@@ -245,11 +245,13 @@ func (f *flow) grow(now time.Time) {
 	if f.rate <= 0 {
 		return
 	}
-	gain := autoSlowGain
-	if now.Sub(f.lastCong) > autoCalm {
-		gain = autoFastGain
+	if f.pacers > 0 { // only while the pace holds a sender back
+		gain := autoSlowGain
+		if now.Sub(f.lastCong) > autoCalm {
+			gain = autoFastGain
+		}
+		f.rate *= math.Exp(gain * dt)
 	}
-	f.rate *= math.Exp(gain * dt)
 	// Keep a call's worth, plus what a late wake-up would lose.
 	f.tokens = min(f.tokens+f.rate*dt, float64(f.maxCall)+f.rate*autoPoll.Seconds())
 }
