@@ -104,7 +104,8 @@ type BatchSharedOption interface {
 
 type batchConfig struct {
 	retry       retryPolicy
-	concurrency int
+	concurrency int // Concurrency(n); 0 with AutoConcurrency
+	autoMax     int // AutoConcurrency(max); 0 with Concurrency
 	onProgress  func(written, pending int)
 	rate        *rateLimit // RateLimit's budget; nil: none
 }
@@ -145,13 +146,16 @@ func Backoff(base, maxDelay time.Duration) BatchSharedOption {
 // while the caller keeps adding requests (default 1: one call in flight while
 // the next 25 requests are buffered), and BatchGet keep up to n
 // BatchGetItem calls in flight while the items already read are yielded
-// (default 1: one at a time). n < 1 means 1.
+// (default 1: one at a time). n < 1 means 1. AutoConcurrency lets the batch
+// choose instead; of the two, the last one given wins.
 func Concurrency(n int) BatchSharedOption { return concurrencyOption(max(n, 1)) }
 
 type concurrencyOption int
 
-func (n concurrencyOption) applyBatch(c *batchConfig)   { c.concurrency = int(n) }
-func (n concurrencyOption) applyBatchGet(c *readConfig) { c.batchConcurrency = int(n) }
+func (n concurrencyOption) applyBatch(c *batchConfig) { c.concurrency, c.autoMax = int(n), 0 }
+func (n concurrencyOption) applyBatchGet(c *readConfig) {
+	c.batchConcurrency, c.batchAutoMax = int(n), 0
+}
 
 // OnProgress registers fn, called after every BatchWriteItem answer (and
 // after requests are given up) with the number of requests written so far
@@ -222,9 +226,9 @@ func (r writeReq) sdk() types.WriteRequest {
 // wins (DynamoDB rejects two requests on one key in a call), and a buffer is
 // not sent while an earlier call holding one of its keys is still in flight.
 type BatchTable struct {
-	t   *Table
-	cfg batchConfig
-	sem chan struct{} // one slot per call in flight
+	t    *Table
+	cfg  batchConfig
+	flow *flow // slots for calls in flight, and AutoConcurrency's pace
 
 	mu      sync.Mutex // producers: buffer and dispatch
 	buf     []writeReq
@@ -269,7 +273,7 @@ func (t *Table) BatchWrite(opts ...BatchOption) *BatchTable {
 	return &BatchTable{
 		t:        t,
 		cfg:      cfg,
-		sem:      make(chan struct{}, cfg.concurrency),
+		flow:     newFlow(cfg.concurrency, cfg.autoMax, t.c.Options().MaxConcurrency),
 		bufIdx:   map[string]int{},
 		inflight: map[string]chan struct{}{},
 		sends:    map[chan struct{}]sending{},
@@ -422,14 +426,8 @@ func (b *BatchTable) dispatch(ctx context.Context) error {
 			return b.waitErr(ctx)
 		}
 	}
-	select {
-	case b.sem <- struct{}{}: // a free slot is taken even if ctx is done
-	default:
-		select {
-		case b.sem <- struct{}{}:
-		case <-ctx.Done():
-			return b.waitErr(ctx)
-		}
+	if err := b.flow.acquire(ctx); err != nil { // a free slot is taken even if ctx is done
+		return b.waitErr(ctx)
 	}
 	b.buf = make([]writeReq, 0, maxBatchWrite)
 	clear(b.bufIdx)
@@ -466,7 +464,7 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 		delete(b.sends, done)
 		b.smu.Unlock()
 		cancel(nil)
-		<-b.sem
+		b.flow.release()
 		close(done)
 	}()
 	name := b.t.name
@@ -477,9 +475,13 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 		for i, r := range pending {
 			reqs[i] = r.sdk()
 		}
-		out, err := b.pacedBatchWrite(ctx, pending, &dynamodb.BatchWriteItemInput{
-			RequestItems: map[string][]types.WriteRequest{name: reqs},
-		})
+		epoch, err := b.flow.pace(ctx, len(reqs))
+		var out *dynamodb.BatchWriteItemOutput
+		if err == nil {
+			out, err = b.pacedBatchWrite(ctx, pending, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{name: reqs},
+			})
+		}
 		var left []writeReq
 		if err != nil {
 			if ctx.Err() != nil {
@@ -491,10 +493,12 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 				b.record(0, pending, err)
 				return
 			}
+			b.flow.observe(epoch, len(pending), 0, true)
 			lastErr = err
 			left = pending
 		} else {
 			left = b.unprocessed(pending, out.UnprocessedItems[name])
+			b.flow.observe(epoch, len(pending), len(pending)-len(left), attempts(out.ResultMetadata) > 1)
 			b.record(weight(pending)-weight(left), nil, nil)
 		}
 		if len(left) == 0 {
@@ -504,13 +508,17 @@ func (b *BatchTable) send(ctx context.Context, chunk []writeReq, done chan struc
 			b.record(0, left, lastErr)
 			return
 		}
-		if err := sleepCtx(ctx, b.cfg.retry.backoff(attempt)); err != nil {
+		if err := b.flow.rest(ctx, b.cfg.retry.backoff(attempt)); err != nil {
 			b.record(0, left, err)
 			return
 		}
 		pending = left
 	}
 }
+
+// Stats tells how the writer has sent its calls so far: with AutoConcurrency,
+// how many calls it lets be in flight now and its pace (see BatchStats).
+func (b *BatchTable) Stats() BatchStats { return b.flow.snapshot() }
 
 // unprocessed maps DynamoDB's UnprocessedItems back onto the requests sent.
 // An answer that cannot be matched counts every request as unprocessed:

@@ -20,7 +20,8 @@ import (
 // Options: Consistent, Attributes, MaxResends, Backoff, and Concurrency
 // (default 1: one request at a time; with n > 1 up to n requests are in
 // flight while the items already read are yielded, and they are cancelled
-// and waited for when the iteration ends).
+// and waited for when the iteration ends) or AutoConcurrency (the number in
+// flight adapts; ResultSet.BatchStats tells what it settled on).
 //
 // Iterating validates every key first: an invalid key is a *KeyError before
 // any request. Keys still unread when the retry budget runs out, or when a
@@ -33,11 +34,13 @@ import (
 func (t *Table) BatchGet(keys []Key, opts ...BatchGetOption) *ResultSet {
 	cfg := applyOptions(&readConfig{}, opts, BatchGetOption.applyBatchGet)
 	keys = cloneKeys(keys) // read when iterated: the caller may reuse its keys at once
+	fl := newFlow(cfg.batchConcurrency, cfg.batchAutoMax, t.c.Options().MaxConcurrency)
 	rs := newResultSetFromSource(t, len(cfg.attrs) > 0, true, func() (pageFunc, func()) {
-		src := &batchGetSource{t: t, keys: keys, cfg: cfg}
+		src := &batchGetSource{t: t, keys: keys, cfg: cfg, flow: fl}
 		return src.next, src.stop
 	})
 	rs.attrs = cfg.attrs
+	rs.batchStats = fl.snapshot
 	return rs
 }
 
@@ -59,8 +62,9 @@ type batchGetSource struct {
 	failed  []bgKey // keys whose budget ran out
 	lastErr error
 	proj    *expression.Expression
+	flow    *flow // shared by the ResultSet's iterations
 
-	// With Concurrency(n > 1): requests in flight in goroutines, which use
+	// With Concurrency(n > 1) or AutoConcurrency: requests in flight in goroutines, which use
 	// gctx (the first page's context, cancelled by stop).
 	flying  map[int][]bgKey // chunks in flight, by id
 	nextID  int
@@ -130,10 +134,31 @@ func (s *batchGetSource) take() []bgKey {
 	return chunk
 }
 
-// send waits the backoff a re-sent chunk is due, then asks for it.
+// send waits the backoff a re-sent chunk is due and its turn in the
+// AutoConcurrency pace, then asks for it, and tells the flow how it went.
 func (s *batchGetSource) send(ctx context.Context, chunk []bgKey) (*dynamodb.BatchGetItemOutput, error) {
+	epoch, err := s.flow.pace(ctx, len(chunk))
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.call(ctx, chunk)
+	switch {
+	case err == nil:
+		left := 0
+		if u, ok := out.UnprocessedKeys[s.t.name]; ok {
+			left = len(u.Keys)
+		}
+		s.flow.observe(epoch, len(chunk), len(chunk)-left, attempts(out.ResultMetadata) > 1)
+	case ctx.Err() == nil && retryableBatchErr(err):
+		s.flow.observe(epoch, len(chunk), 0, true)
+	}
+	return out, err
+}
+
+// call waits the backoff a re-sent chunk is due, then asks for it.
+func (s *batchGetSource) call(ctx context.Context, chunk []bgKey) (*dynamodb.BatchGetItemOutput, error) {
 	if a := slices.MaxFunc(chunk, func(x, y bgKey) int { return x.attempts - y.attempts }).attempts; a > 0 {
-		if err := sleepCtx(ctx, s.retry().backoff(a-1)); err != nil {
+		if err := s.flow.rest(ctx, s.retry().backoff(a-1)); err != nil {
 			return nil, err
 		}
 	}
@@ -164,7 +189,7 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 		// first request): every key not yielded is unread.
 		return nil, false, s.unprocessedErr(s.unread(nil), s.ctxErr(ctx))
 	}
-	if s.cfg.batchConcurrency > 1 {
+	if s.cfg.batchConcurrency > 1 || s.cfg.batchAutoMax > 0 {
 		return s.nextConcurrent(ctx)
 	}
 	if len(s.queue) == 0 {
@@ -180,7 +205,7 @@ func (s *batchGetSource) next(ctx context.Context) ([]map[string]types.Attribute
 func (s *batchGetSource) nextConcurrent(ctx context.Context) ([]map[string]types.AttributeValue, bool, error) {
 	if s.results == nil {
 		s.gctx, s.cancel = context.WithCancel(ctx)
-		s.results = make(chan bgResult, s.cfg.batchConcurrency)
+		s.results = make(chan bgResult, max(s.cfg.batchConcurrency, s.cfg.batchAutoMax))
 		s.flying = map[int][]bgKey{}
 		s.launch()
 	}
@@ -194,6 +219,7 @@ func (s *batchGetSource) nextConcurrent(ctx context.Context) ([]map[string]types
 		return nil, false, s.unprocessedErr(s.unread(nil), s.ctxErr(ctx))
 	}
 	delete(s.flying, r.id)
+	s.flow.release()
 	items, _, err := s.absorb(ctx, r)
 	if err != nil {
 		return nil, false, err
@@ -202,12 +228,14 @@ func (s *batchGetSource) nextConcurrent(ctx context.Context) ([]map[string]types
 	return items, len(s.flying) > 0 || len(s.failed) > 0, nil
 }
 
-// launch starts requests for queued keys while fewer than batchConcurrency
-// are in flight. The goroutines use the context of the first page (cancelled
-// by stop); each sends its one answer to the buffered results channel, so
-// none ever blocks.
+// launch starts requests for queued keys while the flow has a free slot
+// (fewer than Concurrency's n, or AutoConcurrency's choice, in flight). The
+// goroutines use the context of the first page (cancelled by stop); each
+// sends its one answer to the buffered results channel (as large as the
+// most slots there can be), so none ever blocks. A slot is freed when its
+// answer is received, or by stop.
 func (s *batchGetSource) launch() {
-	for len(s.flying) < s.cfg.batchConcurrency && len(s.queue) > 0 {
+	for len(s.queue) > 0 && s.flow.tryAcquire() {
 		chunk := s.take()
 		id := s.nextID
 		s.nextID++
@@ -285,12 +313,17 @@ func (s *batchGetSource) unread(extra []bgKey) []bgKey {
 	return append(out, s.failed...)
 }
 
-// stop cancels the requests still in flight and waits for their goroutines.
+// stop cancels the requests still in flight, waits for their goroutines
+// and frees their slots.
 func (s *batchGetSource) stop() {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.wg.Wait()
+	for range s.flying {
+		s.flow.release()
+	}
+	clear(s.flying)
 }
 
 // ctxErr is the error for a context that ended: why (a deadline, a

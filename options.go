@@ -28,8 +28,9 @@ type readConfig struct {
 	parallel      int
 	batchRetry    *retryPolicy // BatchGet's re-send budget; nil: defaultRetry
 	// batchConcurrency is BatchGet's number of requests in flight (<= 1:
-	// one at a time).
+	// one at a time); batchAutoMax, when > 0, is AutoConcurrency's cap.
 	batchConcurrency int
+	batchAutoMax     int
 	sdk              []func(*dynamodb.Options) // SDKOptions, passed to every request
 	rate             *rateLimit                // RateLimit's budget; nil: none
 	prefetch         int                       // Prefetch: pages requested ahead

@@ -29,6 +29,8 @@ type ResultSet struct {
 	t     *Table
 	attrs []string // the Attributes paths of a projected read (Item.markLoaded)
 	pg    pager.Pager
+
+	batchStats func() BatchStats // BatchGet's; nil for other reads
 }
 
 // newResultSet returns the ResultSet of table t (nil for none) with limit

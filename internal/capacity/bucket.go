@@ -31,7 +31,7 @@ type Bucket struct {
 // most burst worth of the rate (0 means DefaultBurst; anything under one
 // second means one second, so that a request of one second's units can
 // fit) and starts with initial worth of the rate (capped by the maximum; 0
-// means one second's worth). rate <= 0 returns nil: unmetered.
+// means one second's worth, < 0 empty). rate <= 0 returns nil: unmetered.
 func NewBucket(rate float64, burst, initial time.Duration) *Bucket {
 	if rate <= 0 {
 		return nil
@@ -40,8 +40,11 @@ func NewBucket(rate float64, burst, initial time.Duration) *Bucket {
 		burst = DefaultBurst
 	}
 	burst = max(burst, time.Second)
-	if initial <= 0 {
+	switch {
+	case initial == 0:
 		initial = time.Second
+	case initial < 0:
+		initial = 0
 	}
 	b := &Bucket{rate: rate, max: rate * burst.Seconds(), now: time.Now}
 	b.tokens = min(b.max, rate*initial.Seconds())

@@ -42,6 +42,8 @@ func TestBucketDefaults(t *testing.T) {
 	assert.InDelta(t, 10, small.Tokens(), 1e-9, "burst under a second means one second; initial capped by it")
 	c2.advance(time.Minute)
 	assert.InDelta(t, 10, small.Tokens(), 1e-9)
+	empty, _ := newTestBucket(10, 0, -1)
+	assert.InDelta(t, 0, empty.Tokens(), 1e-9, "initial < 0: empty")
 	assert.Nil(t, NewBucket(0, 0, 0), "no rate: unmetered")
 	var nb *Bucket
 	assert.Equal(t, 3, nb.Fit([]float64{1e9, 1e9, 1e9}))

@@ -48,7 +48,7 @@ type Capacity struct {
 	// under a second means one second.
 	Burst time.Duration
 	// Initial is the capacity a bucket starts with, as a duration of its
-	// rate (capped by Burst). Default (0) one second's worth.
+	// rate (capped by Burst). Default (0) one second's worth; < 0: empty.
 	Initial time.Duration
 }
 
