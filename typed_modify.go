@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/dynamap/dynamap/internal/cond"
+	"github.com/dynamap/dynamap/internal/model"
 )
 
 // modifyConfig collects the options of Modify and SaveChanges.
@@ -88,22 +89,22 @@ func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error,
 	if err != nil {
 		return zero, err
 	}
-	rc := &readConfig{consistent: true, sdk: cfg.sdk}
+	rc := readConfig{consistent: true, sdk: cfg.sdk}
+	b := newDecodeBox[T](tt.t) // b.v is the T fn changes, decoded afresh each attempt
 	for attempt := 0; ; attempt++ {
-		it, err := tt.t.getItem(ctx, s, kav, rc)
+		before, err := tt.t.getRaw(ctx, s, kav, &rc)
 		if err != nil {
 			return zero, err
 		}
-		v, err := tt.decode(it.data)
-		if err != nil {
+		if err := b.decode(before); err != nil {
 			return zero, err
 		}
-		if err := fn(&v); err != nil {
+		if err := fn(&b.v); err != nil {
 			return zero, errorf("dynamap: modify item in %q: %w", tt.t.name, err)
 		}
-		err = tt.saveChanges(ctx, s, it.data, &v, cfg)
+		err = tt.saveChanges(ctx, s, kav, before, &b.v, cfg)
 		if err == nil {
-			return v, nil
+			return b.v, nil
 		}
 		if attempt >= cfg.retries || !IsConditionFailed(err) {
 			return zero, err
@@ -136,7 +137,7 @@ func (tt *TypedTable[T]) SaveChanges(ctx context.Context, before, after *T, opts
 	if err != nil {
 		return err
 	}
-	return tt.saveChanges(ctx, s, bav, after, cfg)
+	return tt.saveChanges(ctx, s, nil, bav, after, cfg)
 }
 
 // tracked returns the attributes change tracking treats apart.
@@ -169,6 +170,12 @@ type updatePlan struct {
 // *after, checking what DynamoDB would refuse. ok is false when nothing
 // changed.
 func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+	return tt.planKeyed(s, nil, before, after)
+}
+
+// planKeyed is plan for a before whose checked primary key is already
+// known (key; nil: taken from before).
+func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
 	if after == nil {
 		return p, false, &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
 	}
@@ -186,8 +193,10 @@ func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeV
 	if name, changed := a.changedKey(before, p.item); changed {
 		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
 	}
-	if p.key, err = tt.keyOf(s, before); err != nil {
-		return p, false, err
+	if p.key = key; key == nil {
+		if p.key, err = tt.keyOf(s, before); err != nil {
+			return p, false, err
+		}
 	}
 	p.changes = a.diffItems(before, p.item)
 	if p.changes.empty() {
@@ -213,11 +222,12 @@ func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeV
 	return p, true, nil
 }
 
-// saveChanges writes the difference between before (the item as stored)
-// and *after, and on success stores in *after the version and updated
-// values written (before's when nothing was written).
-func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
-	p, ok, err := tt.plan(s, before, after)
+// saveChanges writes the difference between before (the item as stored,
+// with the checked primary key key; nil: taken from before) and *after,
+// and on success stores in *after the version and updated values written
+// (before's when nothing was written).
+func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
+	p, ok, err := tt.planKeyed(s, key, before, after)
 	if err != nil {
 		return err
 	}
@@ -299,19 +309,25 @@ func boolInt(b bool) int {
 }
 
 // writtenMeta stores in *v the version and updated values stored (nil:
-// leave the field as it is).
+// leave the field as it is), as written does, without building an item.
 func (tt *TypedTable[T]) writtenMeta(v *T, version, updated types.AttributeValue) error {
-	m := make(map[string]types.AttributeValue, 2)
-	if f := tt.m.Version; f != nil && version != nil {
-		m[f.Attr] = version
+	if err := tt.writtenField(v, tt.m.Version, version); err != nil {
+		return err
 	}
-	if f := tt.m.Updated; f != nil && updated != nil {
-		m[f.Attr] = updated
-	}
-	if len(m) == 0 {
+	return tt.writtenField(v, tt.m.Updated, updated)
+}
+
+// writtenField decodes av into field f of *v (nothing when f or av is nil).
+func (tt *TypedTable[T]) writtenField(v *T, f *model.Field, av types.AttributeValue) error {
+	if f == nil || av == nil {
 		return nil
 	}
-	return tt.written(v, m)
+	p := reflect.New(f.Type)
+	if err := decodeAttr(tt.t, av, p.Interface()); err != nil {
+		return codec.PrefixAttr(err, f.Attr)
+	}
+	f.Set(reflect.ValueOf(v).Elem(), false).Set(p.Elem())
+	return nil
 }
 
 // trackedAttrs names the attributes of a typed model that change tracking
