@@ -35,6 +35,18 @@ func (t *Table) GetItem(ctx context.Context, key Key, opts ...GetOption) (*Item,
 }
 
 func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]types.AttributeValue, cfg *readConfig) (*Item, error) {
+	av, err := t.getRaw(ctx, s, kav, cfg)
+	if err != nil {
+		return nil, err
+	}
+	it := newLoadedItem(t, av)
+	it.markLoaded(len(cfg.attrs) > 0, cfg.attrs)
+	return it, nil
+}
+
+// getRaw is getItem without the Item: the item as the SDK returned it
+// (never empty: ErrItemNotFound).
+func (t *Table) getRaw(ctx context.Context, s *tableSchema, kav map[string]types.AttributeValue, cfg *readConfig) (map[string]types.AttributeValue, error) {
 	in := &dynamodb.GetItemInput{TableName: &t.name, Key: kav}
 	if cfg.consistent {
 		in.ConsistentRead = ptr(true)
@@ -54,9 +66,7 @@ func (t *Table) getItem(ctx context.Context, s *tableSchema, kav map[string]type
 	if len(out.Item) == 0 {
 		return nil, fmt.Errorf("%w in %q", ErrItemNotFound, t.name)
 	}
-	it := newLoadedItem(t, out.Item)
-	it.markLoaded(len(cfg.attrs) > 0, cfg.attrs)
-	return it, nil
+	return out.Item, nil
 }
 
 // readProjection builds the projection of a read with Attributes. Each of

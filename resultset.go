@@ -137,26 +137,30 @@ func (rs *ResultSet) Collect(ctx context.Context) ([]*Item, error) {
 // that ends the sequence.
 func Items[T any](ctx context.Context, rs *ResultSet) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		d := newItemDecoder[T](rs.t.codec())
+		d := tableDecoder[T](rs.t)
+		v := new(T) // one T decoded into for the whole iteration, yielded by copy
 		rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, _ int, err error) bool {
-			var v T
 			if err == nil {
-				err = d.decode(av, &v)
+				err = d.decodeFresh(av, v)
 			}
 			if err != nil {
-				yield(v, err)
+				var zero T
+				yield(zero, err)
 				return false
 			}
-			return yield(v, nil)
+			return yield(*v, nil)
 		})
 	}
 }
 
-// itemDecoder decodes raw items into T with a table's codec, reusing one M
-// value for a whole iteration.
+// itemDecoder decodes raw items straight into T with a table's codec (no
+// *Item, no copy of the map), reusing one M value for a whole iteration.
+// What it decodes shares no memory with the raw item that a caller could
+// change (the codec copies binary values; strings are immutable).
 type itemDecoder[T any] struct {
-	cd *codec.Codec
-	m  types.AttributeValueMemberM
+	cd    *codec.Codec
+	table string // "" for none
+	m     types.AttributeValueMemberM
 }
 
 // newItemDecoder returns a decoder of items into T with cd, the codec of
@@ -165,14 +169,65 @@ func newItemDecoder[T any](cd *codec.Codec) *itemDecoder[T] {
 	return &itemDecoder[T]{cd: cd}
 }
 
+// tableDecoder returns a decoder of items of table t (nil for none) into
+// T with t's codec; its errors name t.
+func tableDecoder[T any](t *Table) *itemDecoder[T] {
+	d := newItemDecoder[T](t.codec())
+	if t != nil {
+		d.table = t.name
+	}
+	return d
+}
+
+// decode decodes av into *v, which is zero (or holds what av's attributes
+// are merged into); a failure is a *ValueError.
 func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error {
 	d.m.Value = av
 	err := d.cd.Decode(&d.m, v)
 	d.m.Value = nil
 	if err != nil {
-		return &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", *v), Err: err}
+		if d.table == "" {
+			return &ValueError{Reason: fmt.Sprintf("cannot decode an item into %T", *v), Err: err}
+		}
+		return &ValueError{Reason: fmt.Sprintf("cannot decode an item of %q into %T", d.table, *v), Err: err}
 	}
 	return nil
+}
+
+// decodeBox is an itemDecoder and the T it decodes into, allocated
+// together: decoding one item costs one allocation beside the codec's own.
+type decodeBox[T any] struct {
+	d itemDecoder[T]
+	v T
+}
+
+// newDecodeBox returns a box decoding items of table t (see tableDecoder).
+func newDecodeBox[T any](t *Table) *decodeBox[T] {
+	return &decodeBox[T]{d: itemDecoder[T]{cd: t.codec(), table: t.Name()}}
+}
+
+// decode decodes av into a zeroed b.v (see itemDecoder.decodeFresh).
+func (b *decodeBox[T]) decode(av map[string]types.AttributeValue) error {
+	return b.d.decodeFresh(av, &b.v)
+}
+
+// decodeItemOf decodes one raw item of table t into a new T (an error
+// names t, as tableDecoder's; the T is then zero).
+func decodeItemOf[T any](t *Table, av map[string]types.AttributeValue) (T, error) {
+	b := newDecodeBox[T](t)
+	if err := b.decode(av); err != nil {
+		var zero T
+		return zero, err
+	}
+	return b.v, nil
+}
+
+// decodeFresh zeroes *v, then decodes av into it, so that nothing of a
+// previous item (a map or slice a caller was handed) is reused.
+func (d *itemDecoder[T]) decodeFresh(av map[string]types.AttributeValue, v *T) error {
+	var zero T
+	*v = zero
+	return d.decode(av, v)
 }
 
 // Collect decodes every item of rs into a []T (see Items). On error it
@@ -180,7 +235,7 @@ func (d *itemDecoder[T]) decode(av map[string]types.AttributeValue, v *T) error 
 func Collect[T any](ctx context.Context, rs *ResultSet) ([]T, error) {
 	var out []T
 	var failed error
-	d := newItemDecoder[T](rs.t.codec())
+	d := tableDecoder[T](rs.t)
 	rs.run(ctx, func(_ *plan, av map[string]types.AttributeValue, left int, err error) bool {
 		if err == nil {
 			out = slices.Grow(out, left) // room for the rest of the page at once

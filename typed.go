@@ -400,11 +400,11 @@ func (tt *TypedTable[T]) Get(ctx context.Context, key Key, opts ...GetOption) (T
 	if err != nil {
 		return zero, err
 	}
-	it, err := tt.t.getItem(ctx, s, kav, cfg)
+	av, err := tt.t.getRaw(ctx, s, kav, cfg)
 	if err != nil {
 		return zero, err
 	}
-	return tt.decode(it.data)
+	return decodeItemOf[T](tt.t, av) // straight from the SDK's map: no Item
 }
 
 // Lookup reads an item by its key values given positionally, hash key
@@ -449,7 +449,11 @@ func (tt *TypedTable[T]) Put(ctx context.Context, v *T, opts ...PutOption) error
 	if err != nil {
 		return err
 	}
-	av, err := tt.encode(tt.stamp(v, time.Now().UTC()))
+	w := v // encoded as it is unless a timestamp is set (in a copy)
+	if tt.m.Created != nil || tt.m.Updated != nil {
+		w = tt.stamp(v, time.Now().UTC())
+	}
+	av, err := tt.encode(w)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynamap/dynamap/internal/codec"
 	"github.com/dynamap/dynamap/internal/cond"
+	"github.com/dynamap/dynamap/internal/model"
 )
 
 // modifyConfig collects the options of Modify and SaveChanges.
@@ -76,7 +77,10 @@ func (o SDKOption) applySaveChanges(c *modifyConfig) { c.sdk = append(c.sdk, o.f
 // it (which then also conditions on the updated field).
 func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error, opts ...ModifyOption) (T, error) {
 	var zero T
-	cfg := applyOptions(&modifyConfig{}, opts, ModifyOption.applyModify)
+	var cfg modifyConfig // on the stack when there are no options
+	if len(opts) > 0 {
+		cfg = *applyOptions(&modifyConfig{}, opts, ModifyOption.applyModify)
+	}
 	s, err := tt.schema(ctx)
 	if err != nil {
 		return zero, err
@@ -88,22 +92,22 @@ func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error,
 	if err != nil {
 		return zero, err
 	}
-	rc := &readConfig{consistent: true, sdk: cfg.sdk}
+	rc := readConfig{consistent: true, sdk: cfg.sdk}
+	b := newDecodeBox[T](tt.t) // b.v is the T fn changes, decoded afresh each attempt
 	for attempt := 0; ; attempt++ {
-		it, err := tt.t.getItem(ctx, s, kav, rc)
+		before, err := tt.t.getRaw(ctx, s, kav, &rc)
 		if err != nil {
 			return zero, err
 		}
-		v, err := tt.decode(it.data)
-		if err != nil {
+		if err := b.decode(before); err != nil {
 			return zero, err
 		}
-		if err := fn(&v); err != nil {
+		if err := fn(&b.v); err != nil {
 			return zero, errorf("dynamap: modify item in %q: %w", tt.t.name, err)
 		}
-		err = tt.saveChanges(ctx, s, it.data, &v, cfg)
+		err = tt.saveChanges(ctx, s, kav, before, &b.v, &cfg)
 		if err == nil {
-			return v, nil
+			return b.v, nil
 		}
 		if attempt >= cfg.retries || !IsConditionFailed(err) {
 			return zero, err
@@ -136,7 +140,7 @@ func (tt *TypedTable[T]) SaveChanges(ctx context.Context, before, after *T, opts
 	if err != nil {
 		return err
 	}
-	return tt.saveChanges(ctx, s, bav, after, cfg)
+	return tt.saveChanges(ctx, s, nil, bav, after, cfg)
 }
 
 // tracked returns the attributes change tracking treats apart.
@@ -169,6 +173,12 @@ type updatePlan struct {
 // *after, checking what DynamoDB would refuse. ok is false when nothing
 // changed.
 func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+	return tt.planKeyed(s, nil, before, after)
+}
+
+// planKeyed is plan for a before whose checked primary key is already
+// known (key; nil: taken from before).
+func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
 	if after == nil {
 		return p, false, &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
 	}
@@ -186,8 +196,10 @@ func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeV
 	if name, changed := a.changedKey(before, p.item); changed {
 		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
 	}
-	if p.key, err = tt.keyOf(s, before); err != nil {
-		return p, false, err
+	if p.key = key; key == nil {
+		if p.key, err = tt.keyOf(s, before); err != nil {
+			return p, false, err
+		}
 	}
 	p.changes = a.diffItems(before, p.item)
 	if p.changes.empty() {
@@ -213,11 +225,12 @@ func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeV
 	return p, true, nil
 }
 
-// saveChanges writes the difference between before (the item as stored)
-// and *after, and on success stores in *after the version and updated
-// values written (before's when nothing was written).
-func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
-	p, ok, err := tt.plan(s, before, after)
+// saveChanges writes the difference between before (the item as stored,
+// with the checked primary key key; nil: taken from before) and *after,
+// and on success stores in *after the version and updated values written
+// (before's when nothing was written).
+func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
+	p, ok, err := tt.planKeyed(s, key, before, after)
 	if err != nil {
 		return err
 	}
@@ -260,7 +273,7 @@ func (p *updatePlan) build(a trackedAttrs) (cond.BuiltUpdate, bool, error) {
 	if !updateFits(len(ch.set)+boolInt(p.updated != nil), len(ch.remove), p.version != nil) {
 		return cond.BuiltUpdate{}, false, nil
 	}
-	shape := cond.NewUpdateShape(len(ch.set) + len(ch.remove) + len(ch.conds) + extra + 1)
+	shape := cond.NewUpdateShape(2*(len(ch.set)+len(ch.remove)) + extra + 1)
 	for _, name := range ch.set {
 		shape.Set(name, p.item[name])
 	}
@@ -274,10 +287,10 @@ func (p *updatePlan) build(a trackedAttrs) (cond.BuiltUpdate, bool, error) {
 		shape.Set(a.updated, p.updated)
 	}
 	exists := false // does a condition imply that the item exists?
-	for _, c := range ch.conds {
-		shape.Cond(c.name, nil, c.want)
-		exists = exists || c.want != nil
-	}
+	ch.eachCond(func(name string, want types.AttributeValue) {
+		shape.Cond(name, nil, want)
+		exists = exists || want != nil
+	})
 	if !exists { // never create an item another writer deleted
 		shape.Equal(a.hash, p.key[a.hash])
 	}
@@ -299,19 +312,25 @@ func boolInt(b bool) int {
 }
 
 // writtenMeta stores in *v the version and updated values stored (nil:
-// leave the field as it is).
+// leave the field as it is), as written does, without building an item.
 func (tt *TypedTable[T]) writtenMeta(v *T, version, updated types.AttributeValue) error {
-	m := make(map[string]types.AttributeValue, 2)
-	if f := tt.m.Version; f != nil && version != nil {
-		m[f.Attr] = version
+	if err := tt.writtenField(v, tt.m.Version, version); err != nil {
+		return err
 	}
-	if f := tt.m.Updated; f != nil && updated != nil {
-		m[f.Attr] = updated
-	}
-	if len(m) == 0 {
+	return tt.writtenField(v, tt.m.Updated, updated)
+}
+
+// writtenField decodes av into field f of *v (nothing when f or av is nil).
+func (tt *TypedTable[T]) writtenField(v *T, f *model.Field, av types.AttributeValue) error {
+	if f == nil || av == nil {
 		return nil
 	}
-	return tt.written(v, m)
+	p := reflect.New(f.Type)
+	if err := decodeAttr(tt.t, av, p.Interface()); err != nil {
+		return codec.PrefixAttr(err, f.Attr)
+	}
+	f.Set(reflect.ValueOf(v).Elem(), false).Set(p.Elem())
+	return nil
 }
 
 // trackedAttrs names the attributes of a typed model that change tracking
@@ -328,14 +347,47 @@ type trackedAttrs struct {
 // itemChanges is what an update of one item must send to turn before into
 // after: the top-level attributes to SET (changed or added) and to REMOVE
 // (gone), each sorted so that one change always makes one expression, and
-// the conditions that make it safe.
+// the conditions that make it safe (see eachCond).
 type itemChanges struct {
 	set    []string
 	remove []string
-	// conds are the conditions, by attribute: each must still hold its
-	// value in before (want), or still be absent (want nil). With a
-	// version, the version alone is conditioned on.
-	conds []condTerm
+	// before is the item as stored, whose values the conditions want;
+	// version the version attribute ("" for none).
+	before  map[string]types.AttributeValue
+	version string
+}
+
+// eachCond calls f with each condition, by attribute name: it must still
+// hold its value in before (want), or still be absent (want nil). With a
+// version, the version alone is conditioned on; without one, each
+// attribute SET or REMOVEd is, in name order.
+func (c *itemChanges) eachCond(f func(name string, want types.AttributeValue)) {
+	if c.empty() {
+		return
+	}
+	if c.version != "" {
+		f(c.version, c.before[c.version])
+		return
+	}
+	set, remove := c.set, c.remove // both sorted, and disjoint: merge them
+	for len(set) > 0 || len(remove) > 0 {
+		var name string
+		if len(remove) == 0 || len(set) > 0 && set[0] < remove[0] {
+			name, set = set[0], set[1:]
+		} else {
+			name, remove = remove[0], remove[1:]
+		}
+		f(name, c.before[name])
+	}
+}
+
+// condTerms returns the conditions of eachCond as a slice (nil for none).
+func (c *itemChanges) condTerms() []condTerm {
+	var out []condTerm
+	c.eachCond(func(name string, want types.AttributeValue) {
+		out = append(out, condTerm{name: name, want: want})
+	})
+	return out
 }
 
 // empty reports whether there is nothing to write.
@@ -358,9 +410,9 @@ func (a *trackedAttrs) changedKey(before, after map[string]types.AttributeValue)
 // without regard to order, maps and lists element by element, so a change
 // deep inside a map SETs that whole top-level attribute). Key attributes,
 // the version and the updated timestamp are never part of the difference.
-// The conditions are the old values of what changed or went (absent for
-// what was added) or, when the model has a version, the version's old
-// value (absent when before had none).
+// The conditions (eachCond) are the old values of what changed or went
+// (absent for what was added) or, when the model has a version, the
+// version's old value (absent when before had none).
 func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) itemChanges {
 	var ch itemChanges
 	for name, av := range after {
@@ -379,29 +431,7 @@ func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) 
 	}
 	slices.Sort(ch.set)
 	slices.Sort(ch.remove)
-	if ch.empty() {
-		return ch
-	}
-	if a.version != "" {
-		ch.conds = []condTerm{{name: a.version, want: before[a.version]}}
-		return ch
-	}
-	ch.conds = make([]condTerm, 0, len(ch.set)+len(ch.remove))
-	for _, name := range ch.set {
-		ch.conds = append(ch.conds, condTerm{name: name, want: before[name]})
-	}
-	for _, name := range ch.remove {
-		ch.conds = append(ch.conds, condTerm{name: name, want: before[name]})
-	}
-	slices.SortFunc(ch.conds, func(x, y condTerm) int {
-		switch {
-		case x.name < y.name:
-			return -1
-		case x.name > y.name:
-			return 1
-		}
-		return 0
-	})
+	ch.before, ch.version = before, a.version
 	return ch
 }
 

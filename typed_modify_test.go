@@ -22,7 +22,7 @@ func avN(s string) types.AttributeValue { return &types.AttributeValueMemberN{Va
 
 func condsOf(ch itemChanges) map[string]types.AttributeValue {
 	m := map[string]types.AttributeValue{}
-	for _, c := range ch.conds {
+	for _, c := range ch.condTerms() {
 		m[c.name] = c.want
 	}
 	return m
@@ -62,8 +62,8 @@ func TestDiffItemsByValue(t *testing.T) {
 		"rating": avN("8.0"),
 		"gone":   avS("g"),
 	}, condsOf(ch))
-	names := make([]string, len(ch.conds))
-	for i, c := range ch.conds {
+	names := make([]string, len(ch.condTerms()))
+	for i, c := range ch.condTerms() {
 		names[i] = c.name
 	}
 	assert.IsIncreasing(t, names, "conditions in a stable order")
@@ -81,7 +81,7 @@ func TestDiffItemsSetChange(t *testing.T) {
 	after["tags"] = &types.AttributeValueMemberNS{Value: []string{"2.0", "1"}}
 	ch = a.diffItems(before, after)
 	assert.True(t, ch.empty(), "the same numbers in another order and form are no change")
-	assert.Empty(t, ch.conds)
+	assert.Empty(t, ch.condTerms())
 }
 
 func TestDiffItemsVersionConditions(t *testing.T) {
@@ -91,17 +91,17 @@ func TestDiffItemsVersionConditions(t *testing.T) {
 	after := map[string]types.AttributeValue{"id": avS("a"), "v": avN("7"), "x": avS("2"), "u": avS("t2")}
 	ch := a.diffItems(before, after)
 	assert.Equal(t, []string{"x"}, ch.set, "version and updated are never part of the difference")
-	require.Len(t, ch.conds, 1)
-	assert.Equal(t, condTerm{name: "v", want: avN("3")}, ch.conds[0], "with a version, only the version is conditioned on")
+	require.Len(t, ch.condTerms(), 1)
+	assert.Equal(t, condTerm{name: "v", want: avN("3")}, ch.condTerms()[0], "with a version, only the version is conditioned on")
 
 	delete(before, "v")
 	ch = a.diffItems(before, after)
-	assert.Equal(t, []condTerm{{name: "v"}}, ch.conds, "no stored version: it must still be absent")
+	assert.Equal(t, []condTerm{{name: "v"}}, ch.condTerms(), "no stored version: it must still be absent")
 
 	after["x"] = avS("1")
 	ch = a.diffItems(before, after)
 	assert.True(t, ch.empty(), "a changed version or timestamp alone is no change")
-	assert.Nil(t, ch.conds)
+	assert.Nil(t, ch.condTerms())
 }
 
 func TestChangedKey(t *testing.T) {

@@ -58,17 +58,18 @@ func (r *Results[T]) run(ctx context.Context, each func(av map[string]types.Attr
 // once, with a zero T, and ends the sequence.
 func (r *Results[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		d := tableDecoder[T](r.tt.t)
+		v := new(T) // decoded into afresh for each item, yielded by copy
 		r.run(ctx, func(av map[string]types.AttributeValue, _ int, err error) bool {
-			var v T
 			if err == nil {
-				v, err = r.tt.decode(av)
+				err = d.decodeFresh(av, v)
 			}
 			if err != nil {
 				var zero T
 				yield(zero, err)
 				return false
 			}
-			return yield(v, nil)
+			return yield(*v, nil)
 		})
 	}
 }
@@ -78,12 +79,14 @@ func (r *Results[T]) All(ctx context.Context) iter.Seq2[T, error] {
 func (r *Results[T]) Collect(ctx context.Context) ([]T, error) {
 	var out []T
 	var failed error
+	d := tableDecoder[T](r.tt.t)
 	r.run(ctx, func(av map[string]types.AttributeValue, left int, err error) bool {
 		if err == nil {
-			out = slices.Grow(out, left)
-			var v T
-			if v, err = r.tt.decode(av); err == nil {
-				out = append(out, v)
+			out = slices.Grow(out, left) // room for the rest of the page at once
+			var zero T
+			out = append(out, zero)
+			if err = d.decode(av, &out[len(out)-1]); err != nil {
+				out = out[:len(out)-1]
 			}
 		}
 		failed = err
