@@ -335,21 +335,25 @@ func TestCapacityEstimates(t *testing.T) {
 	assert.Equal(t, 2.5, u)
 }
 
-// Against the capacity model (a table provisioned with 300 write and 300
-// read units a second): a batch load and a Parallel scan held to a
+// Against the capacity model: a batch load and a Parallel scan held to a
 // RateLimit below the table's capacity are never throttled nor left
-// unprocessed, never run ahead of their limit as the model charges it,
-// and lose nothing.
+// unprocessed, never run ahead of their limit as the model charges it, and
+// lose nothing. The table is small enough that the same load without the
+// limit would be throttled: its 200 write units are twice the 100 a second
+// (and one second's worth to start with) the model allows, its 50-odd read
+// units more than the 40 a second it allows. With the limit, the units sent
+// by any time t stay within limit × t plus the requests in flight (2 × 25
+// write units, 3 × 8 read units), under the model's capacity × (1s + t).
 func TestRateLimitUnderCapacityModel(t *testing.T) {
 	ctx := context.Background()
 	tb := testTable(t, testConn(t), paced)
 	p := newProxy(t, faultproxy.Config{RoundTrip: time.Millisecond,
-		Capacity: faultproxy.Capacity{Write: 300, Read: 300, Burst: time.Second}})
+		Capacity: faultproxy.Capacity{Write: 100, Read: 40, Burst: time.Second}})
 	var m capacityMeter
 	via := NewTable(retryingConn(t, p.URL, m.option), tb.Name(), WithSchema(paced...))
-	// 12 writes of 25 units, 4 in flight: about 1.5s; 11 or 12 reads of
-	// 8 units, 3 in flight: about 2s.
-	const n, wlimit, rlimit = 300, 150.0, 40.0
+	// 8 writes of 25 units, 2 in flight: about 2s; 7 to 12 reads of up to
+	// 8 units, 3 in flight: about 1.5s.
+	const n, wlimit, rlimit = 200, 75.0, 25.0
 	wopt := RateLimit(wlimit)
 	before := p.Stats()
 	t0 := time.Now()
@@ -360,12 +364,12 @@ func TestRateLimitUnderCapacityModel(t *testing.T) {
 			}
 		}
 		return nil
-	}, wopt, Concurrency(4)))
+	}, wopt, Concurrency(2)))
 	after := p.Stats()
 	assert.Zero(t, after.CapacityThrottled-before.CapacityThrottled, "no write throttled")
 	assert.Zero(t, after.CapacityUnprocessed-before.CapacityUnprocessed, "no write left unprocessed")
 	assert.InDelta(t, float64(n), after.WriteUnits-before.WriteUnits, 0, "one unit per item, each written once")
-	total, reported := m.assertNotAhead(t, "BatchWriteItem", t0, wlimit, 4)
+	total, reported := m.assertNotAhead(t, "BatchWriteItem", t0, wlimit, 2)
 	require.True(t, reported, "the model reports the consumed capacity")
 	assert.InDelta(t, after.WriteUnits-before.WriteUnits, total, 1e-9, "the model charged what it reported")
 	used, _ := wopt.r.lim.Used()
