@@ -252,6 +252,7 @@ func checkPace(t *testing.T, f *pacedFake, rs []pacedReq, until, t0 time.Time, l
 func limiterOf(o RateLimitOption) interface{ Used() (float64, int) } { return o.r.lim }
 
 func TestRateLimitAccuracyQuery(t *testing.T) {
+	t.Parallel()
 	for _, report := range []bool{true, false} {
 		t.Run(fmt.Sprintf("reported=%v", report), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -288,6 +289,7 @@ func TestRateLimitAccuracyQuery(t *testing.T) {
 }
 
 func TestRateLimitAccuracyScanParallel(t *testing.T) {
+	t.Parallel()
 	for _, par := range []int{1, 4} {
 		t.Run(fmt.Sprintf("Parallel(%d)", par), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -341,6 +343,7 @@ func TestRateLimitAccuracyScanParallel(t *testing.T) {
 }
 
 func TestRateLimitAccuracyBatchGet(t *testing.T) {
+	t.Parallel()
 	for _, conc := range []int{1, 3} {
 		t.Run(fmt.Sprintf("Concurrency(%d)", conc), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -372,6 +375,7 @@ func TestRateLimitAccuracyBatchGet(t *testing.T) {
 }
 
 func TestRateLimitAccuracyBatchWrite(t *testing.T) {
+	t.Parallel()
 	for _, report := range []bool{true, false} {
 		t.Run(fmt.Sprintf("reported=%v", report), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -116,6 +116,7 @@ func loadPaced(t *testing.T, tb *Table, n int) {
 // reports, and reads every item once; with Parallel the segments share the
 // one budget.
 func TestRateLimitHoldsScan(t *testing.T) {
+	t.Parallel() // a busy server only makes these slower, which their checks allow
 	tb := testTable(t, testConn(t), paced)
 	loadPaced(t, tb, 160)
 	for _, par := range []int{1, 2} {
@@ -161,6 +162,7 @@ func TestRateLimitHoldsScan(t *testing.T) {
 // Without a reported consumption the limiter charges its estimate: 10
 // items of about 1 KB a page, read consistently, are 3 units (4 KB a unit).
 func TestRateLimitEstimatesWhenNotReported(t *testing.T) {
+	t.Parallel() // a busy server only makes these slower, which their checks allow
 	tb := testTable(t, testConn(t), paced)
 	loadPaced(t, tb, 100)
 	strip := SDKOptions(func(o *dynamodb.Options) {
@@ -205,6 +207,7 @@ func TestRateLimitEstimatesWhenNotReported(t *testing.T) {
 // BatchWrite and BatchGet with RateLimit never run ahead of it, charge
 // the write and read units DynamoDB reports, and lose nothing.
 func TestRateLimitHoldsBatches(t *testing.T) {
+	t.Parallel() // a busy server only makes these slower, which their checks allow
 	var m capacityMeter
 	c := testConn(t, m.option)
 	tb := testTable(t, c, paced)
@@ -345,6 +348,7 @@ func TestCapacityEstimates(t *testing.T) {
 // by any time t stay within limit × t plus the requests in flight (2 × 25
 // write units, 3 × 8 read units), under the model's capacity × (1s + t).
 func TestRateLimitUnderCapacityModel(t *testing.T) {
+	t.Parallel() // a busy server only makes these slower, which their checks allow
 	ctx := context.Background()
 	tb := testTable(t, testConn(t), paced)
 	p := newProxy(t, faultproxy.Config{RoundTrip: time.Millisecond,
