@@ -248,9 +248,6 @@ func checkPace(t *testing.T, f *pacedFake, rs []pacedReq, until, t0 time.Time, l
 	assert.InDelta(t, limit, rate, 0.10*limit, "%.2f units/s, want %.0f ±10%%", rate, limit)
 }
 
-// limiterOf returns the limiter behind o.
-func limiterOf(o RateLimitOption) interface{ Used() (float64, int) } { return o.r.lim }
-
 func TestRateLimitAccuracyQuery(t *testing.T) {
 	t.Parallel()
 	for _, report := range []bool{true, false} {
@@ -280,7 +277,7 @@ func TestRateLimitAccuracyQuery(t *testing.T) {
 						reqs[i].units = 3
 					}
 				}
-				used, k := limiterOf(opt).Used()
+				used, k := opt.r.lim.Used()
 				require.Equal(t, len(reqs), k, "one charge a request")
 				checkPace(t, f, reqs, time.Time{}, t0, limit, used, 1)
 			})
@@ -317,7 +314,7 @@ func TestRateLimitAccuracyScanParallel(t *testing.T) {
 					require.Equal(t, 1, f.read[sk], "item %d read once", sk)
 				}
 				reqs := f.requests("Scan")
-				used, _ := limiterOf(opt).Used()
+				used, _ := opt.r.lim.Used()
 				assert.InDelta(t, used, rs.ConsumedCapacity(), 1e-9, "ResultSet.ConsumedCapacity is what was charged")
 				// Each segment sends one request at a time, and the limiter
 				// does not promise to share the budget evenly: once one
@@ -367,7 +364,7 @@ func TestRateLimitAccuracyBatchGet(t *testing.T) {
 				for sk := range n {
 					require.Equal(t, 1, f.read[sk], "key %d read once", sk)
 				}
-				used, _ := limiterOf(opt).Used()
+				used, _ := opt.r.lim.Used()
 				checkPace(t, f, f.requests("BatchGetItem"), time.Time{}, t0, limit, used, conc)
 			})
 		})
@@ -407,7 +404,7 @@ func TestRateLimitAccuracyBatchWrite(t *testing.T) {
 						reqs[i].units = float64(reqs[i].n) * 2
 					}
 				}
-				used, _ := limiterOf(opt).Used()
+				used, _ := opt.r.lim.Used()
 				checkPace(t, f, reqs, time.Time{}, t0, limit, used, conc)
 			})
 		})
