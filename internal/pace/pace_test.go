@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -283,4 +284,83 @@ func TestNoCreditBeforeFirstWait(t *testing.T) {
 		t.Fatalf("second request waited %v, want 500ms: the hour before the first Wait must not count", waited)
 	}
 	l.Charge(r, 5)
+}
+
+// Workers sharing one limiter on the real clock inside a synctest bubble
+// (virtual time: exact however loaded the machine is), each request taking
+// longer than the spacing the rate sets so that several are in flight at
+// once, with costs that vary: the units charged before any request starts
+// never exceed rate × elapsed plus what the other workers have in flight,
+// and over the run the limiter keeps up the rate (it does not wait longer
+// than the debt needs).
+func TestConcurrentRateInVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rate, workers, n = 100.0, 4, 200
+		costs := []float64{10, 30, 5, 25, 15, 0, 35} // 0: a failed request
+		l := New(rate, nil)
+		start := time.Now()
+		var mu sync.Mutex
+		var charged, biggest float64
+		var starts []time.Time
+		var startUnits []float64 // units charged when each request started
+		var startCost []float64  // and its own cost
+		inFlight, overlap := 0, 0
+		next := 0
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					if next == n {
+						mu.Unlock()
+						return
+					}
+					c := costs[next%len(costs)]
+					next++
+					mu.Unlock()
+					r, err := l.Wait(context.Background())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					starts = append(starts, time.Now())
+					startUnits = append(startUnits, charged)
+					startCost = append(startCost, c)
+					inFlight++
+					overlap = max(overlap, inFlight)
+					mu.Unlock()
+					time.Sleep(400 * time.Millisecond) // the request: the rate allows one every 0.05 to 0.35s
+					l.Charge(r, c)
+					mu.Lock() // after Charge: a start never sees units the limiter was not charged yet
+					charged += c
+					biggest = max(biggest, c)
+					inFlight--
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if overlap < 2 {
+			t.Fatalf("at most %d request in flight: the test does not exercise the reservations", overlap)
+		}
+		for i, s := range starts {
+			if budget := rate * s.Sub(start).Seconds(); startUnits[i] > budget+1e-9 {
+				t.Fatalf("request %d started at %v with %.1f units charged, over the %.1f the rate allows", i, s.Sub(start), startUnits[i], budget)
+			}
+		}
+		// Over the run: every unit but those in flight with the last
+		// request was paid for when it started; and the limiter kept up
+		// the rate, within 10% (the reservations are the average cost, not
+		// each request's own).
+		last := starts[len(starts)-1].Sub(start).Seconds()
+		if ahead := rate*last + workers*biggest; charged > ahead {
+			t.Fatalf("%.0f units charged, the last request started at %.2fs: over %.0f", charged, last, ahead)
+		}
+		lastCost := startCost[len(startCost)-1]
+		if got := (charged - lastCost) / last; got < 0.9*rate {
+			t.Fatalf("%.1f units/s: the limiter waited longer than the budget needs (limit %.0f)", got, rate)
+		}
+		t.Logf("%d requests, %.0f units, the last started at %.2fs: %.1f units/s (limit %.0f), up to %d in flight", n, charged, last, (charged-lastCost)/last, rate, overlap)
+	})
 }
