@@ -16,7 +16,7 @@ import (
 
 func init() { sections = append(sections, section{"prefetch", (*runner).prefetch}) }
 
-// prefetch measures section 7: a Query and a Scan of 20 pages from the
+// prefetch measures section 6: a Query and a Scan of 20 pages from the
 // instant endpoint answering after a 10 ms round trip, read by a consumer
 // that spends one round trip of work on each page (a sleep after its last
 // item). raw (the SDK's paginator) and guregu (its iterator) request each
@@ -34,7 +34,7 @@ func (r *runner) prefetch(ctx context.Context) error {
 	f.SetLatency(rtt)
 	client := NewClient(f.URL(), NewCounter())
 	table := VirtualTable(pages*per, per)
-	const sec = "7 prefetch"
+	const sec = "6 prefetch"
 	// work is the consumer: one round trip of work per page.
 	work := func(n int) {
 		if n%per == 0 {
@@ -134,7 +134,7 @@ func (r *runner) prefetch(ctx context.Context) error {
 		r.logf("prefetch %s: raw %.0f ms, guregu %.0f ms, dynamap Prefetch(1) %.0f ms, dynamap sequential %.0f ms", kind, ms[0], ms[1], ms[2], ms[3])
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(
-		"Section 7: the instant endpoint answers each Query or Scan page after %s; the consumer sleeps %s after each page's last item. One page at a time takes about 2 x %s a page; with Prefetch(1) the next request runs during the consumer's work, about %s a page (the ideal speedup is 2x). Times are medians of %d rounds (readers rotated within a round); the speedup is the median of the per-round ratios raw / Prefetch(1).",
+		"Section 6: the instant endpoint answers each Query or Scan page after %s; the consumer sleeps %s after each page's last item. One page at a time takes about 2 x %s a page; with Prefetch(1) the next request runs during the consumer's work, about %s a page (the ideal speedup is 2x). Times are medians of %d rounds (readers rotated within a round); the speedup is the median of the per-round ratios raw / Prefetch(1).",
 		rtt, rtt, rtt, rtt, reps))
 	return nil
 }

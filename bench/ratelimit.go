@@ -20,7 +20,7 @@ import (
 
 func init() { sections = append(sections, section{"ratelimit", (*runner).ratelimit}) }
 
-// ratelimit measures section 6 against the capacity model (faultproxy in
+// ratelimit measures section 7 against the capacity model (faultproxy in
 // front of DynamoDB Local): a table provisioned with 400 read and 400 write
 // units per second (1 s of burst), a background Scan and a background batch
 // load held to RateLimit(100), and a second client on the same table that
@@ -65,7 +65,7 @@ func (r *runner) ratelimit(ctx context.Context) error {
 	defer p.Close()
 	client := NewClient(p.URL, NewCounter())
 	tb := dynamap.NewTable(conn.FromClient(client), name, dynamap.WithSchema(rowSchema...))
-	const sec = "6 rate limit"
+	const sec = "7 rate limit"
 	di := r.rep.idx("dynamap")
 	one := func(v float64) []float64 { vals := r.values(); vals[di] = v; return vals }
 
@@ -175,7 +175,7 @@ func (r *runner) ratelimit(ctx context.Context) error {
 		m.Met = boolp(rates["limited"] >= 0.9*rates["alone"])
 	}
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(
-		"Section 6 (dynamap only: raw and guregu have no rate limit): the capacity model (internal/faultproxy, %s round trip) gives the table %.0f read and %.0f write units per second with 1 s of burst. The limited jobs (a dynamap Scan with Parallel(4), whose segments share the one budget, looping over %d rows, consistent, PageSize(400), and a dynamap batch load with Concurrency(4)) run with RateLimit(%.0f) for %s; their rate is the units the model charged over that time. The second client is the raw SDK (GetItem consistent reads or PutItems of ~250-byte rows, 1 unit each), paced to %.0f requests/s by 4 workers, measured for %s: alone, next to the job without RateLimit, next to it with RateLimit(%.0f).",
+		"Section 7 (dynamap only: raw and guregu have no rate limit): the capacity model (internal/faultproxy, %s round trip) gives the table %.0f read and %.0f write units per second with 1 s of burst. The limited jobs (a dynamap Scan with Parallel(4), whose segments share the one budget, looping over %d rows, consistent, PageSize(400), and a dynamap batch load with Concurrency(4)) run with RateLimit(%.0f) for %s; their rate is the units the model charged over that time. The second client is the raw SDK (GetItem consistent reads or PutItems of ~250-byte rows, 1 unit each), paced to %.0f requests/s by 4 workers, measured for %s: alone, next to the job without RateLimit, next to it with RateLimit(%.0f).",
 		rtt, capUnits, capUnits, rows, limit, run, demand, second, limit))
 	return nil
 }
