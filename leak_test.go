@@ -314,7 +314,17 @@ func TestCancelStopsEveryOperation(t *testing.T) {
 			fmt.Fprintf(&report, "\n  %-34s %v", c.name, latency)
 			worst = max(worst, latency)
 			assert.ErrorIs(t, err, context.Canceled)
-			assert.LessOrEqual(t, latency, 100*time.Millisecond, "returned %v after the cancel", latency)
+			// Bounds a loaded CI machine cannot break and that still prove
+			// the cancel interrupted the call: a single request is held 2 s,
+			// so returning within 1 s means it was abandoned; a paged read
+			// has at least 330 ms of 10 ms pages left after the cancel
+			// (50 pages of p1, 38 per scan segment), so returning within
+			// 250 ms means it stopped between pages.
+			bound := time.Second
+			if c.paged {
+				bound = 250 * time.Millisecond
+			}
+			assert.LessOrEqual(t, latency, bound, "returned %v after the cancel", latency)
 			assertNoLeak(t, id)
 		})
 	}
