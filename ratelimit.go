@@ -195,7 +195,7 @@ func (s *batchGetSource) pacedBatchGet(ctx context.Context, in *dynamodb.BatchGe
 	in.ReturnConsumedCapacity = r.returnCapacity()
 	out, err := s.t.c.API().BatchGetItem(ctx, in, s.cfg.sdk...)
 	var used float64
-	if err == nil {
+	if err == nil && r != nil && r.lim != nil { // without a limit, nothing to charge: no sizing of every item
 		var ok bool
 		if used, ok = tableUnits(out.ConsumedCapacity, s.t.name); !ok {
 			used = batchGetUnits(out.Responses[s.t.name], s.cfg.consistent)

@@ -229,6 +229,10 @@ func (r *Pager) emit(p *Plan, i int, pg Page, remaining *int, yield Yield) (stop
 		for _, a := range p.Strip {
 			delete(av, a)
 		}
+		// The page lets go of each item as it is yielded: the caller owns it
+		// from here on, and a long page's items yielded already can be
+		// collected before the page ends.
+		pg.Items[j] = nil
 		r.setSeg(i, st)
 		if !yield(p, av, len(pg.Items)-j, nil) {
 			return true
