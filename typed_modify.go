@@ -202,6 +202,9 @@ func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeV
 		if p.version, err = nextVersion(a.version, before[a.version]); err != nil {
 			return p, false, err
 		}
+		if err := tt.storedVersionFits(p.version); err != nil {
+			return p, false, err
+		}
 		p.item[a.version] = p.version
 	}
 	if a.updated != "" {

@@ -57,6 +57,9 @@ func (tt *TypedTable[T]) TxPut(v *T, opts ...TxPutOption) TxOp {
 	if err != nil {
 		return failedTx(tt.t, "put", err)
 	}
+	if err := tt.nextVersionFits(ver); err != nil {
+		return failedTx(tt.t, "put", err)
+	}
 	av, err := tt.encode(tt.stamp(v, time.Now().UTC()))
 	if err != nil {
 		return failedTx(tt.t, "put", err)
