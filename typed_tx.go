@@ -165,7 +165,7 @@ func (tt *TypedTable[T]) TxSaveChanges(before, after *T) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		p, changed, err := tt.plan(s, bav, after)
+		p, changed, err := tt.plan(s, bav, bav, after)
 		if err != nil {
 			return txBuilt{}, err
 		}

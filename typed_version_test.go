@@ -83,4 +83,3 @@ func TestAdvUint64VersionMaxRefused(t *testing.T) {
 		t.Errorf("BatchPut sent %d BatchWriteItem", n)
 	}
 }
-
