@@ -97,6 +97,9 @@ func (tt *TypedTable[T]) TxDelete(v *T, opts ...TxDeleteOption) TxOp {
 	if tt.err != nil {
 		return failedTx(tt.t, "delete", tt.err)
 	}
+	if v == nil {
+		return failedTx(tt.t, "delete", &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())})
+	}
 	if _, err := tt.versionOf(v); err != nil {
 		return failedTx(tt.t, "delete", err)
 	}
