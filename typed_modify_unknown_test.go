@@ -2,8 +2,11 @@ package dynamap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -125,5 +128,39 @@ func TestAdvModifyWideKeepsUnknownAttributes(t *testing.T) {
 		if it.Get("f000") != want || it.Get(fmt.Sprintf("f%03d", n-1)) != want || got.F000 != want {
 			t.Errorf("Modify of %d fields: stored f000 = %v", n, it.Get("f000"))
 		}
+	}
+}
+
+// The 400 KB check of Modify counts the attributes the model does not
+// know, which the write keeps.
+func TestAdvLargeItems(t *testing.T) {
+	var rc requestCounter
+	tbl, ctx := advTable(t, &rc)
+	docs := TableOf[advDoc](tbl.Conn(), tbl.Name())
+	big := advDoc{PK: "p", SK: "1", Title: strings.Repeat("x", 410*1024)}
+	if err := docs.Put(ctx, &big); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("Put of 410 KB: %v", err)
+	}
+	if err := docs.BatchPut(ctx, slices.Values([]advDoc{big})); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("BatchPut of 410 KB: %v", err)
+	}
+	if rc.count("PutItem")+rc.count("BatchWriteItem") != 0 {
+		t.Errorf("requests sent for an item over 400 KB")
+	}
+	// An item near the limit, by another model, with an extra attribute:
+	// a change that takes it over is refused before the write.
+	if err := tbl.PutItem(ctx, map[string]any{"pk": "p", "sk": "2", "title": "t", "other": strings.Repeat("y", 300*1024)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := docs.Modify(ctx, Key{"pk": "p", "sk": "2"}, func(d *advDoc) error { d.Title = strings.Repeat("z", 200*1024); return nil })
+	if !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("Modify over 400 KB with the stored extra: %v", err)
+	}
+	if n := rc.count("UpdateItem"); n != 0 {
+		t.Errorf("Modify sent %d UpdateItem", n)
+	}
+	got, err := docs.Modify(ctx, Key{"pk": "p", "sk": "2"}, func(d *advDoc) error { d.Title = strings.Repeat("z", 90*1024); return nil })
+	if err != nil || len(got.Title) != 90*1024 {
+		t.Errorf("Modify to 390 KB: %v", err)
 	}
 }
