@@ -42,10 +42,10 @@ import (
 // would overflow the field's type is a *ValueError before any request);
 // created and updated are a time.Time (stored as the codec stores times:
 // CodecOptions.EncodeTime applies, unless tagged unixtime) or an integer
-// (Unix seconds); ttl is an
-// integer (Unix seconds) or a time.Time tagged unixtime (in dynamodbav or
-// the TagKey tag), whatever EncodeTime says: DynamoDB's TTL reads only
-// epoch seconds in an N, which unixtime always stores and loads. With
+// of 32 bits or more (Unix seconds); ttl is such an integer or a
+// time.Time tagged unixtime (in dynamodbav or the TagKey tag), whatever
+// EncodeTime says: DynamoDB's TTL reads only epoch seconds in an N, which
+// unixtime always stores and loads. With
 // CodecOptions.UseEncodingMarshalers, a key whose type has MarshalText is
 // S, and one with MarshalBinary only is B.
 //
