@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"time"
@@ -216,12 +217,14 @@ func (tt *TypedTable[T]) TxSaveChanges(before, after *T) TxOp {
 // stays nil when TransactGet fails; an item that does not decode into a T
 // is TransactGet's error. A nil dst decodes nothing. Attributes limits the
 // attributes read (the fields not read are zero). key is copied when TxGet
-// is called; errors in it, and a bad model, are returned by TransactGet
-// before any request.
+// is called; errors in it, a bad model, and tags that disagree with the
+// table (checked once, as every call checks them; see TableOf) are
+// returned by TransactGet before any request.
 func (tt *TypedTable[T]) TxGet(key Key, dst **T, opts ...TxGetOption) TxGetOp {
 	g := tt.t.TxGet(key, opts...)
-	if tt.err != nil && g.keyErr == nil {
-		g.keyErr = tt.err
+	g.check = func(ctx context.Context) error {
+		_, err := tt.schema(ctx)
+		return err
 	}
 	if dst == nil {
 		return g
