@@ -3,6 +3,7 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -49,8 +50,13 @@ func (o SDKOption) applySaveChanges(c *modifyConfig) { c.sdk = append(c.sdk, o.f
 // UpdateItem with only the top-level attributes fn changed (SET for changed
 // or added ones, REMOVE for ones gone; maps, lists and sets are compared by
 // value, sets without regard to order, so a change deep inside a map SETs
-// that map whole). It returns the item as stored after the write: fn's
-// changes, with the version and updated fields the write stored.
+// that map whole). What fn changed is what differs from the item as T
+// decodes it, not from the item as stored: attributes T does not know
+// (another model's, another writer's) and values T holds only in part (a
+// number with more digits than its float, a NULL in an omitempty field)
+// are kept as stored unless fn changes them. It returns the item as
+// stored after the write: fn's changes, with the version and updated
+// fields the write stored.
 //
 // The write is conditioned so that it never overwrites another writer's
 // change: with a version field, on the stored version still being the one
@@ -102,10 +108,17 @@ func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error,
 		if err := b.decode(before); err != nil {
 			return zero, err
 		}
+		// The item as T sees it, before fn: what fn changed is what differs
+		// from it. The stored item may hold more (attributes T does not
+		// know, values T reads only in part), which is kept.
+		view, err := tt.encode(&b.v)
+		if err != nil {
+			return zero, err
+		}
 		if err := fn(&b.v); err != nil {
 			return zero, errorf("dynamap: modify item in %q: %w", tt.t.name, err)
 		}
-		err = tt.saveChanges(ctx, s, kav, before, &b.v, &cfg)
+		err = tt.saveChanges(ctx, s, kav, before, view, &b.v, &cfg)
 		if err == nil {
 			return b.v, nil
 		}
@@ -140,7 +153,7 @@ func (tt *TypedTable[T]) SaveChanges(ctx context.Context, before, after *T, opts
 	if err != nil {
 		return err
 	}
-	return tt.saveChanges(ctx, s, nil, bav, after, cfg)
+	return tt.saveChanges(ctx, s, nil, bav, bav, after, cfg)
 }
 
 // tracked returns the attributes change tracking treats apart.
@@ -169,16 +182,20 @@ type updatePlan struct {
 	updated types.AttributeValue
 }
 
-// plan works out the update that turns before (the item as stored) into
-// *after, checking what DynamoDB would refuse. ok is false when nothing
-// changed.
-func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
-	return tt.planKeyed(s, nil, before, after)
+// plan works out the update that turns the item into *after, checking
+// what DynamoDB would refuse. raw is the item as stored (its key, version
+// and the old values the conditions name come from it), view the item as
+// T encodes it before the change (what *after is compared with; raw for a
+// caller's own copy): attributes of raw that view does not have, or holds
+// otherwise, are left alone unless *after changes them. ok is false when
+// nothing changed.
+func (tt *TypedTable[T]) plan(s *tableSchema, raw, view map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+	return tt.planKeyed(s, nil, raw, view, after)
 }
 
-// planKeyed is plan for a before whose checked primary key is already
-// known (key; nil: taken from before).
-func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+// planKeyed is plan for a raw whose checked primary key is already
+// known (key; nil: taken from raw).
+func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, raw, view map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
 	if after == nil {
 		return p, false, &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
 	}
@@ -193,15 +210,15 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 		return p, false, err
 	}
 	a := tt.tracked()
-	if name, changed := a.changedKey(before, p.item); changed {
+	if name, changed := a.changedKey(view, p.item); changed {
 		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
 	}
 	if p.key = key; key == nil {
-		if p.key, err = tt.keyOf(s, before); err != nil {
+		if p.key, err = tt.keyOf(s, raw); err != nil {
 			return p, false, err
 		}
 	}
-	p.changes = a.diffItems(before, p.item)
+	p.changes = a.diffFrom(raw, view, p.item)
 	if p.changes.empty() {
 		return p, false, nil
 	}
@@ -211,7 +228,10 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 		}
 	}
 	if a.version != "" {
-		if p.version, err = nextVersion(a.version, before[a.version]); err != nil {
+		if p.version, err = nextVersion(a.version, raw[a.version]); err != nil {
+			return p, false, err
+		}
+		if err := tt.storedVersionFits(p.version); err != nil {
 			return p, false, err
 		}
 		p.item[a.version] = p.version
@@ -219,32 +239,32 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 	if a.updated != "" {
 		p.updated = p.item[a.updated]
 	}
-	if size := itemSize(p.item); size > maxItemSize {
+	if size := p.sizeAfter(raw, a); size > maxItemSize {
 		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
 	}
 	return p, true, nil
 }
 
-// saveChanges writes the difference between before (the item as stored,
-// with the checked primary key key; nil: taken from before) and *after,
-// and on success stores in *after the version and updated values written
-// (before's when nothing was written).
-func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
-	p, ok, err := tt.planKeyed(s, key, before, after)
+// saveChanges writes the difference between view (the item as T sees it
+// before the change) and *after onto raw (the item as stored, with the
+// checked primary key key; nil: taken from raw; see plan), and on success
+// stores in *after the version and updated values written (raw's when
+// nothing was written).
+func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, raw, view map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
+	p, ok, err := tt.planKeyed(s, key, raw, view, after)
 	if err != nil {
 		return err
 	}
 	a := tt.tracked()
 	if !ok {
-		return tt.writtenMeta(after, before[a.version], before[a.updated])
+		return tt.writtenMeta(after, raw[a.version], raw[a.updated])
 	}
 	expr, fits, err := p.build(a)
 	if err != nil {
 		return err
 	}
 	if !fits { // too wide for one expression: PartialSave's way
-		it := &Item{table: tt.t, data: p.item, orig: before}
-		delete(it.data, a.version) // PartialSave sets the next version itself
+		it := &Item{table: tt.t, data: p.merged(raw, a), orig: raw}
 		if err := it.PartialSave(ctx); err != nil {
 			return err
 		}
@@ -405,6 +425,48 @@ func (a *trackedAttrs) changedKey(before, after map[string]types.AttributeValue)
 	return "", false
 }
 
+// sizeAfter estimates the size of raw once the plan's changes are made.
+func (p *updatePlan) sizeAfter(raw map[string]types.AttributeValue, a trackedAttrs) int {
+	n := itemSize(raw)
+	swap := func(name string, av types.AttributeValue) {
+		if old, ok := raw[name]; ok {
+			n -= len(name) + codec.AVSize(old)
+		}
+		if av != nil {
+			n += len(name) + codec.AVSize(av)
+		}
+	}
+	for _, name := range p.changes.set {
+		swap(name, p.item[name])
+	}
+	for _, name := range p.changes.remove {
+		swap(name, nil)
+	}
+	if p.version != nil {
+		swap(a.version, p.version)
+	}
+	if p.updated != nil {
+		swap(a.updated, p.updated)
+	}
+	return n
+}
+
+// merged returns a copy of raw with the plan's changes made (the version
+// left as raw has it: PartialSave sets the next one itself).
+func (p *updatePlan) merged(raw map[string]types.AttributeValue, a trackedAttrs) map[string]types.AttributeValue {
+	m := maps.Clone(raw)
+	for _, name := range p.changes.set {
+		m[name] = p.item[name]
+	}
+	for _, name := range p.changes.remove {
+		delete(m, name)
+	}
+	if p.updated != nil {
+		m[a.updated] = p.updated
+	}
+	return m
+}
+
 // diffItems compares two encoded versions of one item top-level attribute
 // by top-level attribute, by value (codec.Equal: numbers as decimals, sets
 // without regard to order, maps and lists element by element, so a change
@@ -414,24 +476,41 @@ func (a *trackedAttrs) changedKey(before, after map[string]types.AttributeValue)
 // (absent for what was added) or, when the model has a version, the
 // version's old value (absent when before had none).
 func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) itemChanges {
+	return a.diffFrom(before, before, after)
+}
+
+// diffFrom is diffItems for a change made to view, the item as a model
+// sees it, of raw, the item as stored: only what differs between view and
+// after is written (an attribute raw has and view has not, or holds
+// otherwise, is left as stored unless after changes it), a write that
+// would leave raw's value as it is is left out, and the conditions name
+// raw's values.
+func (a *trackedAttrs) diffFrom(raw, view, after map[string]types.AttributeValue) itemChanges {
 	var ch itemChanges
 	for name, av := range after {
 		if a.skip(name) {
 			continue
 		}
-		if old, had := before[name]; !had || !codec.Equal(old, av) {
-			ch.set = append(ch.set, name)
+		if old, had := view[name]; had && codec.Equal(old, av) {
+			continue
 		}
+		if old, had := raw[name]; had && codec.Equal(old, av) {
+			continue
+		}
+		ch.set = append(ch.set, name)
 	}
-	for name := range before {
+	for name := range view {
 		if _, ok := after[name]; ok || a.skip(name) {
 			continue
+		}
+		if _, ok := raw[name]; !ok {
+			continue // already absent
 		}
 		ch.remove = append(ch.remove, name)
 	}
 	slices.Sort(ch.set)
 	slices.Sort(ch.remove)
-	ch.before, ch.version = before, a.version
+	ch.before, ch.version = raw, a.version
 	return ch
 }
 
