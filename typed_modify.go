@@ -3,8 +3,10 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -158,15 +160,16 @@ func (tt *TypedTable[T]) tracked() trackedAttrs {
 	return a
 }
 
-// updatePlan is a typed change ready to send: the key, the new item
-// encoded, what changed, and the values of the version and updated
-// attributes it writes (nil: none).
+// updatePlan is a typed change ready to send: the key, what changed with
+// the new values of the attributes SET (vals[i] is changes.set[i]'s), and
+// the values of the version and updated attributes it writes (nil: none).
 type updatePlan struct {
 	key     map[string]types.AttributeValue
-	item    map[string]types.AttributeValue
 	changes itemChanges
+	vals    []types.AttributeValue
 	version types.AttributeValue
 	updated types.AttributeValue
+	size    int // the item's size once changed, as itemSize counts it
 }
 
 // plan works out the update that turns before (the item as stored) into
@@ -188,25 +191,24 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 		setTime(f, f.Set(reflect.ValueOf(&c).Elem(), true), time.Now().UTC())
 		w = &c
 	}
-	p.item, err = tt.encode(w)
+	a := tt.tracked()
+	keyName, err := tt.diff(w, before, &a, &p)
 	if err != nil {
 		return p, false, err
 	}
-	a := tt.tracked()
-	if name, changed := a.changedKey(before, p.item); changed {
-		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
+	if keyName != "" {
+		return p, false, &KeyError{Table: tt.t.name, Attribute: keyName, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
 	}
 	if p.key = key; key == nil {
 		if p.key, err = tt.keyOf(s, before); err != nil {
 			return p, false, err
 		}
 	}
-	p.changes = a.diffItems(before, p.item)
 	if p.changes.empty() {
 		return p, false, nil
 	}
-	for _, name := range p.changes.set {
-		if err := tt.t.checkAttr(s, name, p.item[name]); err != nil {
+	for i, name := range p.changes.set {
+		if err := tt.t.checkAttr(s, name, p.vals[i]); err != nil {
 			return p, false, err
 		}
 	}
@@ -214,15 +216,141 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 		if p.version, err = nextVersion(a.version, before[a.version]); err != nil {
 			return p, false, err
 		}
-		p.item[a.version] = p.version
 	}
-	if a.updated != "" {
-		p.updated = p.item[a.updated]
-	}
-	if size := itemSize(p.item); size > maxItemSize {
-		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+	p.size = p.sizeAfter(before, &a)
+	if p.size > maxItemSize {
+		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", p.size)}
 	}
 	return p, true, nil
+}
+
+// diff fills p.changes, p.vals and p.updated with what differs between
+// before and *w (w with its updated field set), encoding only the
+// attributes that changed (codec.DiffStruct) unless T is not encoded field
+// by field (then all of *w, as diffItems compares). keyName is the first
+// key attribute (hash, then range) whose value differs.
+func (tt *TypedTable[T]) diff(w *T, before map[string]types.AttributeValue, a *trackedAttrs, p *updatePlan) (keyName string, err error) {
+	c := tt.t.codec()
+	v := reflect.ValueOf(w).Elem()
+	ch := &p.changes
+	rngChanged := false
+	ok, err := c.DiffStruct(v, before, a.meta, func(name string, av types.AttributeValue) {
+		switch {
+		case name == a.hash:
+			keyName = name
+		case name == a.rng:
+			rngChanged = true
+		case av == nil:
+			ch.remove = append(ch.remove, name)
+		default:
+			ch.set = append(ch.set, name)
+			p.vals = append(p.vals, av)
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	if !ok { // T encodes itself (a Marshaler...): encode it whole
+		item, err := tt.encode(w)
+		if err != nil {
+			return "", err
+		}
+		if name, changed := a.changedKey(before, item); changed {
+			return name, nil
+		}
+		*ch = a.diffItems(before, item)
+		p.vals = make([]types.AttributeValue, len(ch.set))
+		for i, name := range ch.set {
+			p.vals[i] = item[name]
+		}
+		if a.updated != "" {
+			p.updated = item[a.updated]
+		}
+		return "", nil
+	}
+	if keyName == "" && rngChanged {
+		keyName = a.rng
+	}
+	sortChanges(ch.set, p.vals)
+	slices.Sort(ch.remove)
+	ch.before, ch.version = before, a.version
+	if a.updated != "" && !ch.empty() {
+		if p.updated, _, err = c.EncodeAttr(v, a.updated); err != nil {
+			return "", err
+		}
+	}
+	return keyName, nil
+}
+
+// sortChanges sorts names, and vals along with them.
+func sortChanges(names []string, vals []types.AttributeValue) {
+	if len(names) < 2 {
+		return
+	}
+	if len(names) <= 12 { // insertion sort: the common few changes, no allocation
+		for i := 1; i < len(names); i++ {
+			for j := i; j > 0 && names[j] < names[j-1]; j-- {
+				names[j], names[j-1] = names[j-1], names[j]
+				vals[j], vals[j-1] = vals[j-1], vals[j]
+			}
+		}
+		return
+	}
+	type pair struct {
+		name string
+		av   types.AttributeValue
+	}
+	ps := make([]pair, len(names))
+	for i := range names {
+		ps[i] = pair{names[i], vals[i]}
+	}
+	slices.SortFunc(ps, func(x, y pair) int { return strings.Compare(x.name, y.name) })
+	for i, q := range ps {
+		names[i], vals[i] = q.name, q.av
+	}
+}
+
+// sizeAfter estimates the size of before once the plan's changes (and its
+// version and updated values) are made, as itemSize counts it.
+func (p *updatePlan) sizeAfter(before map[string]types.AttributeValue, a *trackedAttrs) int {
+	n := itemSize(before)
+	swap := func(name string, av types.AttributeValue) {
+		if old, ok := before[name]; ok {
+			n -= len(name) + codec.AVSize(old)
+		}
+		if av != nil {
+			n += len(name) + codec.AVSize(av)
+		}
+	}
+	for i, name := range p.changes.set {
+		swap(name, p.vals[i])
+	}
+	for _, name := range p.changes.remove {
+		swap(name, nil)
+	}
+	if p.version != nil {
+		swap(a.version, p.version)
+	}
+	if p.updated != nil {
+		swap(a.updated, p.updated)
+	}
+	return n
+}
+
+// merged returns a copy of before with the plan's changes made (the
+// version left as before has it: PartialSave sets the next one itself).
+func (p *updatePlan) merged(before map[string]types.AttributeValue, a *trackedAttrs) map[string]types.AttributeValue {
+	m := maps.Clone(before)
+	for i, name := range p.changes.set {
+		m[name] = p.vals[i]
+	}
+	for _, name := range p.changes.remove {
+		delete(m, name)
+	}
+	if p.updated != nil {
+		m[a.updated] = p.updated
+	}
+	return m
 }
 
 // saveChanges writes the difference between before (the item as stored,
@@ -243,8 +371,7 @@ func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, b
 		return err
 	}
 	if !fits { // too wide for one expression: PartialSave's way
-		it := &Item{table: tt.t, data: p.item, orig: before}
-		delete(it.data, a.version) // PartialSave sets the next version itself
+		it := &Item{table: tt.t, data: p.merged(before, &a), orig: before}
 		if err := it.PartialSave(ctx); err != nil {
 			return err
 		}
@@ -274,8 +401,8 @@ func (p *updatePlan) build(a trackedAttrs) (cond.BuiltUpdate, bool, error) {
 		return cond.BuiltUpdate{}, false, nil
 	}
 	shape := cond.NewUpdateShape(2*(len(ch.set)+len(ch.remove)) + extra + 1)
-	for _, name := range ch.set {
-		shape.Set(name, p.item[name])
+	for i, name := range ch.set {
+		shape.Set(name, p.vals[i])
 	}
 	for _, name := range ch.remove {
 		shape.Remove(name)
@@ -433,6 +560,12 @@ func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) 
 	slices.Sort(ch.remove)
 	ch.before, ch.version = before, a.version
 	return ch
+}
+
+// meta reports whether name is the version or the updated attribute:
+// written by the library, never compared.
+func (a *trackedAttrs) meta(name string) bool {
+	return (name == a.version || name == a.updated) && name != ""
 }
 
 // skip reports whether name is left out of the comparison.
