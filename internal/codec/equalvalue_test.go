@@ -317,7 +317,7 @@ func TestEqualValueMatchesEncodeThenEqual(t *testing.T) {
 	seen := map[string]int{} // covered attribute → times found equal
 	for name, c := range codecs {
 		si := c.structFields(reflect.TypeFor[eqRow]())
-		for range 1000 {
+		for range 400 {
 			a, b := g.row(), g.row()
 			va, vb := reflect.ValueOf(&a).Elem(), reflect.ValueOf(&b).Elem()
 			for _, f := range si.fields {
