@@ -169,7 +169,7 @@ func (tt *TypedTable[T]) TxSaveChanges(before, after *T) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		p, changed, err := tt.plan(s, bav, bav, after)
+		p, changed, err := tt.plan(s, bav, nil, after)
 		if err != nil {
 			return txBuilt{}, err
 		}
