@@ -37,6 +37,9 @@ step "install DynamoDB Local" go run ./ddblocal/cmd/ddblocal-install
 step "gofmt -l" gofmt_check
 step "go vet ./..." go vet ./...
 step "go test -race ./..." go test -race -count=1 -timeout 40m ./...
+# Allocation counts differ in race builds: the tests that count them are
+# built with !race and run here, without -race.
+step "allocation tests (no -race)" go test -count=1 -timeout 10m -run 'Allocs|ParsedOncePerType' ./...
 
 if [[ -f bench/go.mod ]]; then
 	step "bench: go vet + go test -short" bash -c 'cd bench && go vet ./... && go test -count=1 -run . -short ./...'

@@ -314,6 +314,9 @@ type TxGetOp struct {
 	// with the item read (nil when none had the key) once the read
 	// succeeded. nil: nothing to decode.
 	decode func(map[string]types.AttributeValue) error
+	// check is a typed TxGet's model check (TypedTable.schema), run by
+	// TransactGet before any request. nil: none.
+	check func(context.Context) error
 }
 
 // TxGet is a TransactGet read of the item with key in t; Attributes limits
@@ -348,6 +351,11 @@ func TransactGet(ctx context.Context, c *conn.Conn, gets ...TxGetOp) ([]*Item, e
 		}
 		if g.keyErr != nil {
 			return nil, errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, g.keyErr)
+		}
+		if g.check != nil {
+			if err := g.check(ctx); err != nil {
+				return nil, errorf("dynamap: transaction get %d on %q: %w", i, g.t.name, err)
+			}
 		}
 		kav, err := g.t.keyAV(ctx, g.key)
 		if err != nil {

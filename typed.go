@@ -38,12 +38,14 @@ import (
 // Several words may share one tag, comma-separated ("range,hash:ByTitle").
 // Key types come from the Go types: a string is S; an integer, a float or
 // a Number is N (S with the codec's ",string" option); a []byte is B. The
-// version is an integer stored as a number; created and updated are a
-// time.Time (stored as the codec stores times: CodecOptions.EncodeTime
-// applies, unless tagged unixtime) or an integer (Unix seconds); ttl is an
-// integer (Unix seconds) or a time.Time tagged unixtime (in dynamodbav or
-// the TagKey tag), whatever EncodeTime says: DynamoDB's TTL reads only
-// epoch seconds in an N, which unixtime always stores and loads. With
+// version is an integer stored as a number (a write whose next version
+// would overflow the field's type is a *ValueError before any request);
+// created and updated are a time.Time (stored as the codec stores times:
+// CodecOptions.EncodeTime applies, unless tagged unixtime) or an integer
+// of 32 bits or more (Unix seconds); ttl is such an integer or a
+// time.Time tagged unixtime (in dynamodbav or the TagKey tag), whatever
+// EncodeTime says: DynamoDB's TTL reads only epoch seconds in an N, which
+// unixtime always stores and loads. With
 // CodecOptions.UseEncodingMarshalers, a key whose type has MarshalText is
 // S, and one with MarshalBinary only is B.
 //
@@ -447,6 +449,9 @@ func (tt *TypedTable[T]) Put(ctx context.Context, v *T, opts ...PutOption) error
 	}
 	ver, err := tt.versionOf(v)
 	if err != nil {
+		return err
+	}
+	if err := tt.nextVersionFits(ver); err != nil {
 		return err
 	}
 	w := v // encoded as it is unless a timestamp is set (in a copy)

@@ -54,6 +54,9 @@ func (b *TypedBatch[T]) item(ctx context.Context, v *T) (map[string]types.Attrib
 	if err != nil {
 		return nil, err
 	}
+	if err := tt.nextVersionFits(ver); err != nil {
+		return nil, err
+	}
 	av, err := tt.encode(tt.stamp(v, time.Now().UTC()))
 	if err != nil {
 		return nil, err

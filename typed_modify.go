@@ -3,8 +3,10 @@ package dynamap
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -49,8 +51,13 @@ func (o SDKOption) applySaveChanges(c *modifyConfig) { c.sdk = append(c.sdk, o.f
 // UpdateItem with only the top-level attributes fn changed (SET for changed
 // or added ones, REMOVE for ones gone; maps, lists and sets are compared by
 // value, sets without regard to order, so a change deep inside a map SETs
-// that map whole). It returns the item as stored after the write: fn's
-// changes, with the version and updated fields the write stored.
+// that map whole). What fn changed is what differs from the item as T
+// decodes it, not from the item as stored: attributes T does not know
+// (another model's, another writer's) and values T holds only in part (a
+// number with more digits than its float, a NULL in an omitempty field)
+// are kept as stored unless fn changes them. It returns the item as
+// stored after the write: fn's changes, with the version and updated
+// fields the write stored.
 //
 // The write is conditioned so that it never overwrites another writer's
 // change: with a version field, on the stored version still being the one
@@ -102,10 +109,17 @@ func (tt *TypedTable[T]) Modify(ctx context.Context, key Key, fn func(*T) error,
 		if err := b.decode(before); err != nil {
 			return zero, err
 		}
+		// The item as T sees it, before fn: what fn changed is what differs
+		// from it. The stored item may hold more (attributes T does not
+		// know, values T reads only in part), which is kept.
+		view, err := tt.viewOf(&b.v, before)
+		if err != nil {
+			return zero, err
+		}
 		if err := fn(&b.v); err != nil {
 			return zero, errorf("dynamap: modify item in %q: %w", tt.t.name, err)
 		}
-		err = tt.saveChanges(ctx, s, kav, before, &b.v, &cfg)
+		err = tt.saveChanges(ctx, s, kav, before, &view, &b.v, &cfg)
 		if err == nil {
 			return b.v, nil
 		}
@@ -140,7 +154,7 @@ func (tt *TypedTable[T]) SaveChanges(ctx context.Context, before, after *T, opts
 	if err != nil {
 		return err
 	}
-	return tt.saveChanges(ctx, s, nil, bav, after, cfg)
+	return tt.saveChanges(ctx, s, nil, bav, nil, after, cfg)
 }
 
 // tracked returns the attributes change tracking treats apart.
@@ -158,27 +172,86 @@ func (tt *TypedTable[T]) tracked() trackedAttrs {
 	return a
 }
 
-// updatePlan is a typed change ready to send: the key, the new item
-// encoded, what changed, and the values of the version and updated
-// attributes it writes (nil: none).
+// updatePlan is a typed change ready to send: the key, what changed with
+// the new values of the attributes SET (vals[i] is changes.set[i]'s), and
+// the values of the version and updated attributes it writes (nil: none).
 type updatePlan struct {
 	key     map[string]types.AttributeValue
-	item    map[string]types.AttributeValue
 	changes itemChanges
+	vals    []types.AttributeValue
 	version types.AttributeValue
 	updated types.AttributeValue
+	size    int // the item's size once changed, as itemSize counts it
 }
 
-// plan works out the update that turns before (the item as stored) into
-// *after, checking what DynamoDB would refuse. ok is false when nothing
-// changed.
-func (tt *TypedTable[T]) plan(s *tableSchema, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
-	return tt.planKeyed(s, nil, before, after)
+// itemView is where the item as T decodes it (T's view of it) differs
+// from the item as stored: the stored item may hold more than T does
+// (attributes T has no field for, values T holds only in part such as a
+// number longer than its float or a NULL in an omitempty field). Empty,
+// and found without allocating, for an item T decodes losslessly.
+type itemView struct {
+	// names are the attributes whose value in the view differs from the
+	// stored one, sorted; vals[i] is names[i]'s value in the view (nil:
+	// absent from it).
+	names []string
+	vals  []types.AttributeValue
+	// whole is the view encoded whole, when T is not encoded field by
+	// field (a Marshaler...); nil otherwise.
+	whole map[string]types.AttributeValue
 }
 
-// planKeyed is plan for a before whose checked primary key is already
-// known (key; nil: taken from before).
-func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.AttributeValue, after *T) (p updatePlan, ok bool, err error) {
+// viewOf returns how *v, decoded from raw, differs from raw.
+func (tt *TypedTable[T]) viewOf(v *T, raw map[string]types.AttributeValue) (itemView, error) {
+	var vw itemView
+	a := tt.tracked()
+	ok, err := tt.t.codec().DiffStruct(reflect.ValueOf(v).Elem(), raw, a.meta, func(name string, av types.AttributeValue) {
+		vw.names = append(vw.names, name)
+		vw.vals = append(vw.vals, av)
+	})
+	if err != nil {
+		return vw, err
+	}
+	if !ok {
+		vw.names, vw.vals = nil, nil
+		vw.whole, err = tt.encode(v)
+		return vw, err
+	}
+	sortChanges(vw.names, vw.vals)
+	return vw, nil
+}
+
+// same reports whether av (nil: absent) is the value name has in the view,
+// where it differs from the stored item (false for a name the view holds
+// as stored).
+func (vw *itemView) same(name string, av types.AttributeValue) bool {
+	if vw == nil {
+		return false
+	}
+	i, found := slices.BinarySearch(vw.names, name)
+	if !found {
+		return false
+	}
+	old := vw.vals[i]
+	if old == nil || av == nil {
+		return old == nil && av == nil
+	}
+	return codec.Equal(old, av)
+}
+
+// plan works out the update that turns the item into *after, checking
+// what DynamoDB would refuse. raw is the item as stored (its key, version
+// and the old values the conditions name come from it); view is how T's
+// view of it before the change differs from it (what *after is compared
+// with; nil when the view is raw, as for a caller's own copy): attributes
+// of raw that the view does not have, or holds otherwise, are left alone
+// unless *after changes them. ok is false when nothing changed.
+func (tt *TypedTable[T]) plan(s *tableSchema, raw map[string]types.AttributeValue, view *itemView, after *T) (p updatePlan, ok bool, err error) {
+	return tt.planKeyed(s, nil, raw, view, after)
+}
+
+// planKeyed is plan for a raw whose checked primary key is already
+// known (key; nil: taken from raw).
+func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, raw map[string]types.AttributeValue, view *itemView, after *T) (p updatePlan, ok bool, err error) {
 	if after == nil {
 		return p, false, &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())}
 	}
@@ -188,63 +261,198 @@ func (tt *TypedTable[T]) planKeyed(s *tableSchema, key, before map[string]types.
 		setTime(f, f.Set(reflect.ValueOf(&c).Elem(), true), time.Now().UTC())
 		w = &c
 	}
-	p.item, err = tt.encode(w)
+	a := tt.tracked()
+	keyName, err := tt.diff(w, raw, view, &a, &p)
 	if err != nil {
 		return p, false, err
 	}
-	a := tt.tracked()
-	if name, changed := a.changedKey(before, p.item); changed {
-		return p, false, &KeyError{Table: tt.t.name, Attribute: name, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
+	if keyName != "" {
+		return p, false, &KeyError{Table: tt.t.name, Attribute: keyName, Reason: "a key field cannot be changed by Modify or SaveChanges (Put the item under its new key and Delete the old one)"}
 	}
 	if p.key = key; key == nil {
-		if p.key, err = tt.keyOf(s, before); err != nil {
+		if p.key, err = tt.keyOf(s, raw); err != nil {
 			return p, false, err
 		}
 	}
-	p.changes = a.diffItems(before, p.item)
 	if p.changes.empty() {
 		return p, false, nil
 	}
-	for _, name := range p.changes.set {
-		if err := tt.t.checkAttr(s, name, p.item[name]); err != nil {
+	for i, name := range p.changes.set {
+		if err := tt.t.checkAttr(s, name, p.vals[i]); err != nil {
 			return p, false, err
 		}
 	}
 	if a.version != "" {
-		if p.version, err = nextVersion(a.version, before[a.version]); err != nil {
+		if p.version, err = nextVersion(a.version, raw[a.version]); err != nil {
 			return p, false, err
 		}
-		p.item[a.version] = p.version
+		if err := tt.storedVersionFits(p.version); err != nil {
+			return p, false, err
+		}
 	}
-	if a.updated != "" {
-		p.updated = p.item[a.updated]
-	}
-	if size := itemSize(p.item); size > maxItemSize {
-		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", size)}
+	p.size = p.sizeAfter(raw, &a)
+	if p.size > maxItemSize {
+		return p, false, &ValueError{Reason: fmt.Sprintf("item is about %d bytes, over DynamoDB's 400 KB limit", p.size)}
 	}
 	return p, true, nil
 }
 
-// saveChanges writes the difference between before (the item as stored,
-// with the checked primary key key; nil: taken from before) and *after,
-// and on success stores in *after the version and updated values written
-// (before's when nothing was written).
-func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, before map[string]types.AttributeValue, after *T, cfg *modifyConfig) error {
-	p, ok, err := tt.planKeyed(s, key, before, after)
+// diff fills p.changes, p.vals and p.updated with what differs between
+// raw (the item as stored) and *w (w with its updated field set), leaving
+// out what *w holds as the view does (view: see plan), encoding only the
+// attributes that changed (codec.DiffStruct) unless T is not encoded field
+// by field (then all of *w, as diffFrom compares). keyName is the first
+// key attribute (hash, then range) whose value changed.
+func (tt *TypedTable[T]) diff(w *T, raw map[string]types.AttributeValue, view *itemView, a *trackedAttrs, p *updatePlan) (keyName string, err error) {
+	c := tt.t.codec()
+	v := reflect.ValueOf(w).Elem()
+	ch := &p.changes
+	rngChanged := false
+	ok, err := c.DiffStruct(v, raw, a.meta, func(name string, av types.AttributeValue) {
+		if view.same(name, av) {
+			return // as the view holds it: not a change (an attribute T does not know stays)
+		}
+		switch {
+		case name == a.hash:
+			keyName = name
+		case name == a.rng:
+			rngChanged = true
+		case av == nil:
+			ch.remove = append(ch.remove, name)
+		default:
+			ch.set = append(ch.set, name)
+			p.vals = append(p.vals, av)
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	if !ok { // T encodes itself (a Marshaler...): encode it whole
+		item, err := tt.encode(w)
+		if err != nil {
+			return "", err
+		}
+		vm := raw
+		if view != nil && view.whole != nil {
+			vm = view.whole
+		}
+		if name, changed := a.changedKey(vm, item); changed {
+			return name, nil
+		}
+		*ch = a.diffFrom(raw, vm, item)
+		p.vals = make([]types.AttributeValue, len(ch.set))
+		for i, name := range ch.set {
+			p.vals[i] = item[name]
+		}
+		if a.updated != "" {
+			p.updated = item[a.updated]
+		}
+		return "", nil
+	}
+	if keyName == "" && rngChanged {
+		keyName = a.rng
+	}
+	sortChanges(ch.set, p.vals)
+	slices.Sort(ch.remove)
+	ch.before, ch.version = raw, a.version
+	if a.updated != "" && !ch.empty() {
+		if p.updated, _, err = c.EncodeAttr(v, a.updated); err != nil {
+			return "", err
+		}
+	}
+	return keyName, nil
+}
+
+// sortChanges sorts names, and vals along with them.
+func sortChanges(names []string, vals []types.AttributeValue) {
+	if len(names) < 2 {
+		return
+	}
+	if len(names) <= 12 { // insertion sort: the common few changes, no allocation
+		for i := 1; i < len(names); i++ {
+			for j := i; j > 0 && names[j] < names[j-1]; j-- {
+				names[j], names[j-1] = names[j-1], names[j]
+				vals[j], vals[j-1] = vals[j-1], vals[j]
+			}
+		}
+		return
+	}
+	type pair struct {
+		name string
+		av   types.AttributeValue
+	}
+	ps := make([]pair, len(names))
+	for i := range names {
+		ps[i] = pair{names[i], vals[i]}
+	}
+	slices.SortFunc(ps, func(x, y pair) int { return strings.Compare(x.name, y.name) })
+	for i, q := range ps {
+		names[i], vals[i] = q.name, q.av
+	}
+}
+
+// sizeAfter estimates the size of raw once the plan's changes (and its
+// version and updated values) are made, as itemSize counts it.
+func (p *updatePlan) sizeAfter(raw map[string]types.AttributeValue, a *trackedAttrs) int {
+	n := itemSize(raw)
+	swap := func(name string, av types.AttributeValue) {
+		if old, ok := raw[name]; ok {
+			n -= len(name) + codec.AVSize(old)
+		}
+		if av != nil {
+			n += len(name) + codec.AVSize(av)
+		}
+	}
+	for i, name := range p.changes.set {
+		swap(name, p.vals[i])
+	}
+	for _, name := range p.changes.remove {
+		swap(name, nil)
+	}
+	if p.version != nil {
+		swap(a.version, p.version)
+	}
+	if p.updated != nil {
+		swap(a.updated, p.updated)
+	}
+	return n
+}
+
+// merged returns a copy of raw with the plan's changes made (the
+// version left as raw has it: PartialSave sets the next one itself).
+func (p *updatePlan) merged(raw map[string]types.AttributeValue, a *trackedAttrs) map[string]types.AttributeValue {
+	m := maps.Clone(raw)
+	for i, name := range p.changes.set {
+		m[name] = p.vals[i]
+	}
+	for _, name := range p.changes.remove {
+		delete(m, name)
+	}
+	if p.updated != nil {
+		m[a.updated] = p.updated
+	}
+	return m
+}
+
+// saveChanges writes the difference between T's view of raw (view: see
+// plan) and *after onto raw (the item as stored, with the checked primary
+// key key; nil: taken from raw), and on success stores in *after the
+// version and updated values written (raw's when nothing was written).
+func (tt *TypedTable[T]) saveChanges(ctx context.Context, s *tableSchema, key, raw map[string]types.AttributeValue, view *itemView, after *T, cfg *modifyConfig) error {
+	p, ok, err := tt.planKeyed(s, key, raw, view, after)
 	if err != nil {
 		return err
 	}
 	a := tt.tracked()
 	if !ok {
-		return tt.writtenMeta(after, before[a.version], before[a.updated])
+		return tt.writtenMeta(after, raw[a.version], raw[a.updated])
 	}
 	expr, fits, err := p.build(a)
 	if err != nil {
 		return err
 	}
 	if !fits { // too wide for one expression: PartialSave's way
-		it := &Item{table: tt.t, data: p.item, orig: before}
-		delete(it.data, a.version) // PartialSave sets the next version itself
+		it := &Item{table: tt.t, data: p.merged(raw, &a), orig: raw}
 		if err := it.PartialSave(ctx); err != nil {
 			return err
 		}
@@ -274,8 +482,8 @@ func (p *updatePlan) build(a trackedAttrs) (cond.BuiltUpdate, bool, error) {
 		return cond.BuiltUpdate{}, false, nil
 	}
 	shape := cond.NewUpdateShape(2*(len(ch.set)+len(ch.remove)) + extra + 1)
-	for _, name := range ch.set {
-		shape.Set(name, p.item[name])
+	for i, name := range ch.set {
+		shape.Set(name, p.vals[i])
 	}
 	for _, name := range ch.remove {
 		shape.Remove(name)
@@ -414,25 +622,48 @@ func (a *trackedAttrs) changedKey(before, after map[string]types.AttributeValue)
 // (absent for what was added) or, when the model has a version, the
 // version's old value (absent when before had none).
 func (a *trackedAttrs) diffItems(before, after map[string]types.AttributeValue) itemChanges {
+	return a.diffFrom(before, before, after)
+}
+
+// diffFrom is diffItems for a change made to view, the item as a model
+// sees it, of raw, the item as stored: only what differs between view and
+// after is written (an attribute raw has and view has not, or holds
+// otherwise, is left as stored unless after changes it), a write that
+// would leave raw's value as it is is left out, and the conditions name
+// raw's values.
+func (a *trackedAttrs) diffFrom(raw, view, after map[string]types.AttributeValue) itemChanges {
 	var ch itemChanges
 	for name, av := range after {
 		if a.skip(name) {
 			continue
 		}
-		if old, had := before[name]; !had || !codec.Equal(old, av) {
-			ch.set = append(ch.set, name)
+		if old, had := view[name]; had && codec.Equal(old, av) {
+			continue
 		}
+		if old, had := raw[name]; had && codec.Equal(old, av) {
+			continue
+		}
+		ch.set = append(ch.set, name)
 	}
-	for name := range before {
+	for name := range view {
 		if _, ok := after[name]; ok || a.skip(name) {
 			continue
+		}
+		if _, ok := raw[name]; !ok {
+			continue // already absent
 		}
 		ch.remove = append(ch.remove, name)
 	}
 	slices.Sort(ch.set)
 	slices.Sort(ch.remove)
-	ch.before, ch.version = before, a.version
+	ch.before, ch.version = raw, a.version
 	return ch
+}
+
+// meta reports whether name is the version or the updated attribute:
+// written by the library, never compared.
+func (a *trackedAttrs) meta(name string) bool {
+	return (name == a.version || name == a.updated) && name != ""
 }
 
 // skip reports whether name is left out of the comparison.

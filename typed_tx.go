@@ -1,6 +1,7 @@
 package dynamap
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"time"
@@ -57,6 +58,9 @@ func (tt *TypedTable[T]) TxPut(v *T, opts ...TxPutOption) TxOp {
 	if err != nil {
 		return failedTx(tt.t, "put", err)
 	}
+	if err := tt.nextVersionFits(ver); err != nil {
+		return failedTx(tt.t, "put", err)
+	}
 	av, err := tt.encode(tt.stamp(v, time.Now().UTC()))
 	if err != nil {
 		return failedTx(tt.t, "put", err)
@@ -93,6 +97,9 @@ func (tt *TypedTable[T]) TxDelete(v *T, opts ...TxDeleteOption) TxOp {
 	cfg := applyOptions(&writeConfig{}, opts, TxDeleteOption.applyTxDelete)
 	if tt.err != nil {
 		return failedTx(tt.t, "delete", tt.err)
+	}
+	if v == nil {
+		return failedTx(tt.t, "delete", &ValueError{Reason: fmt.Sprintf("nil *%s", reflect.TypeFor[T]())})
 	}
 	if _, err := tt.versionOf(v); err != nil {
 		return failedTx(tt.t, "delete", err)
@@ -162,7 +169,7 @@ func (tt *TypedTable[T]) TxSaveChanges(before, after *T) TxOp {
 		if err != nil {
 			return txBuilt{}, err
 		}
-		p, changed, err := tt.plan(s, bav, after)
+		p, changed, err := tt.plan(s, bav, nil, after)
 		if err != nil {
 			return txBuilt{}, err
 		}
@@ -210,12 +217,14 @@ func (tt *TypedTable[T]) TxSaveChanges(before, after *T) TxOp {
 // stays nil when TransactGet fails; an item that does not decode into a T
 // is TransactGet's error. A nil dst decodes nothing. Attributes limits the
 // attributes read (the fields not read are zero). key is copied when TxGet
-// is called; errors in it, and a bad model, are returned by TransactGet
-// before any request.
+// is called; errors in it, a bad model, and tags that disagree with the
+// table (checked once, as every call checks them; see TableOf) are
+// returned by TransactGet before any request.
 func (tt *TypedTable[T]) TxGet(key Key, dst **T, opts ...TxGetOption) TxGetOp {
 	g := tt.t.TxGet(key, opts...)
-	if tt.err != nil && g.keyErr == nil {
-		g.keyErr = tt.err
+	g.check = func(ctx context.Context) error {
+		_, err := tt.schema(ctx)
+		return err
 	}
 	if dst == nil {
 		return g

@@ -2,9 +2,7 @@ package cond
 
 import (
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -90,27 +88,24 @@ func TermName(name string, path Path) expression.NameBuilder {
 }
 
 // key identifies the shape: the steps, without the values.
-func (u *UpdateShape) key() string {
-	var b strings.Builder
-	n := 0
+func (u *UpdateShape) key() string { return string(u.appendKey(nil)) }
+
+// appendKey appends the shape's key (see key) to b.
+func (u *UpdateShape) appendKey(b []byte) []byte {
 	for _, st := range u.steps {
-		n += len(st.name) + 4
-	}
-	b.Grow(n)
-	for _, st := range u.steps {
-		b.WriteByte(byte(st.kind))
-		b.WriteString(strconv.Itoa(len(st.name)))
-		b.WriteByte(':')
-		b.WriteString(st.name)
+		b = append(b, byte(st.kind))
+		b = strconv.AppendInt(b, int64(len(st.name)), 10)
+		b = append(b, ':')
+		b = append(b, st.name...)
 		if st.path != nil {
 			p := st.path.String()
-			b.WriteByte('/')
-			b.WriteString(strconv.Itoa(len(p)))
-			b.WriteByte(':')
-			b.WriteString(p)
+			b = append(b, '/')
+			b = strconv.AppendInt(b, int64(len(p)), 10)
+			b = append(b, ':')
+			b = append(b, p...)
 		}
 	}
-	return b.String()
+	return b
 }
 
 // render builds the expression with value(i) standing for value i, or with
@@ -175,24 +170,46 @@ type shapeTemplate struct {
 // shapes).
 const maxShapes = 4096
 
-var (
-	shapeCache sync.Map // key() → *shapeTemplate
-	shapeCount atomic.Int64
-)
+// shapes is the template cache: key() → template. A map under a read
+// lock rather than a sync.Map, so that a lookup can index it with the key
+// built in a buffer on the stack (m[string(b)] does not allocate).
+var shapes struct {
+	sync.RWMutex
+	m map[string]*shapeTemplate
+}
+
+// cachedShape returns the template of the shape whose key is k.
+func cachedShape(k []byte) (*shapeTemplate, bool) {
+	shapes.RLock()
+	t, ok := shapes.m[string(k)]
+	shapes.RUnlock()
+	return t, ok
+}
 
 // Build returns the shape's expression with its values: from the template
 // of its shape when there is one, else built (and remembered) with the
 // expression package.
 func (u *UpdateShape) Build() (BuiltUpdate, error) {
-	key := u.key()
-	if t, ok := shapeCache.Load(key); ok {
-		return t.(*shapeTemplate).with(u), nil
+	var buf [256]byte
+	key := u.appendKey(buf[:0])
+	if t, ok := cachedShape(key); ok {
+		return t.with(u), nil
 	}
-	if shapeCount.Load() < maxShapes {
+	shapes.RLock()
+	full := len(shapes.m) >= maxShapes
+	shapes.RUnlock()
+	if !full {
 		if t, ok := u.template(); ok {
-			if _, loaded := shapeCache.LoadOrStore(key, t); !loaded {
-				shapeCount.Add(1)
+			shapes.Lock()
+			if shapes.m == nil {
+				shapes.m = make(map[string]*shapeTemplate)
 			}
+			if have, dup := shapes.m[string(key)]; dup {
+				t = have
+			} else if len(shapes.m) < maxShapes {
+				shapes.m[string(key)] = t
+			}
+			shapes.Unlock()
 			return t.with(u), nil
 		}
 	}

@@ -313,6 +313,8 @@ func isInteger(t reflect.Type) bool {
 }
 
 // checkSpecial checks the type of a version, created, updated or ttl field.
+// An integer timestamp or ttl holds Unix seconds, so it has at least 32
+// bits (narrower ones would wrap silently when written).
 // A time.Time ttl must be tagged unixtime, whatever the codec's EncodeTime:
 // unixtime always stores an N of epoch seconds, the one form DynamoDB's TTL
 // reads, and always decodes an N as such.
@@ -331,6 +333,8 @@ func checkSpecial(role string, f *Field, c candidate, bad func(string, ...any) e
 		if role == "ttl" && !c.Tag.Unix {
 			return bad("a ttl time.Time must be tagged unixtime: DynamoDB's TTL reads epoch seconds in an N, which unixtime stores whatever the codec's EncodeTime")
 		}
+	case number && t.Bits() < 32:
+		return bad("a %s field of type %s cannot hold Unix seconds (now about %d): use int64, int, uint64, uint, int32 or uint32", role, t, time.Now().Unix())
 	case number:
 		f.Unix = true
 	default:

@@ -316,6 +316,18 @@ func TestModelErrors(t *testing.T) {
 			H string     `dynamap:"hash"`
 			U *time.Time `dynamap:"updated"`
 		}](), "U", "updated field must be a time.Time or an integer"},
+		{"created int16", reflect.TypeFor[struct {
+			H string `dynamap:"hash"`
+			C int16  `dynamap:"created"`
+		}](), "C", "cannot hold Unix seconds"},
+		{"updated uint8", reflect.TypeFor[struct {
+			H string `dynamap:"hash"`
+			U uint8  `dynamap:"updated"`
+		}](), "U", "cannot hold Unix seconds"},
+		{"ttl uint16", reflect.TypeFor[struct {
+			H string `dynamap:"hash"`
+			E uint16 `dynamap:"ttl"`
+		}](), "E", "cannot hold Unix seconds"},
 		{"ttl not unixtime", reflect.TypeFor[struct {
 			H string    `dynamap:"hash"`
 			E time.Time `dynamap:"ttl"`
