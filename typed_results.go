@@ -3,7 +3,6 @@ package dynamap
 import (
 	"context"
 	"iter"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -77,22 +76,10 @@ func (r *Results[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // Collect reads every item into a []T. On error it returns the items
 // decoded so far and the error.
 func (r *Results[T]) Collect(ctx context.Context) ([]T, error) {
-	var out []T
-	var failed error
-	d := tableDecoder[T](r.tt.t)
-	r.run(ctx, func(av map[string]types.AttributeValue, left int, err error) bool {
-		if err == nil {
-			out = slices.Grow(out, left) // room for the rest of the page at once
-			var zero T
-			out = append(out, zero)
-			if err = d.decode(av, &out[len(out)-1]); err != nil {
-				out = out[:len(out)-1]
-			}
-		}
-		failed = err
-		return err == nil
-	})
-	return out, failed
+	if _, err := r.tt.schema(ctx); err != nil {
+		return nil, err
+	}
+	return Collect[T](ctx, r.rs)
 }
 
 // Count returns the number of matching items (Select=COUNT for Query and

@@ -321,20 +321,9 @@ func (p *Proxy) capBatchWrite(w http.ResponseWriter, r *http.Request, in map[str
 	if err != nil || done {
 		return err
 	}
-	var back map[string][]json.RawMessage
-	if u := resp["UnprocessedItems"]; len(u) > 0 {
-		if err := json.Unmarshal(u, &back); err != nil {
-			return err
-		}
-	}
-	for table, reqs := range back {
-		drop[table] = append(drop[table], reqs...)
-	}
-	raw, err := json.Marshal(drop)
-	if err != nil {
+	if err := addUnprocessedItems(resp, drop); err != nil {
 		return err
 	}
-	resp["UnprocessedItems"] = raw
 	if mode != "" {
 		if resp["ConsumedCapacity"], err = json.Marshal(charged); err != nil {
 			return err

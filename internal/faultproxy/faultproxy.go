@@ -395,27 +395,36 @@ func (p *Proxy) batchWrite(w http.ResponseWriter, r *http.Request, body []byte, 
 		if resp, hdr, done, err = p.forwardKept(w, r, in, keep); err != nil || done {
 			return err
 		}
-		var back map[string][]json.RawMessage
-		if u := resp["UnprocessedItems"]; len(u) > 0 {
-			if err := json.Unmarshal(u, &back); err != nil {
-				return err
-			}
-		}
-		for table, reqs := range back {
-			drop[table] = append(drop[table], reqs...)
-		}
 	}
-	raw, err := json.Marshal(drop)
-	if err != nil {
+	if err := addUnprocessedItems(resp, drop); err != nil {
 		return err
 	}
-	resp["UnprocessedItems"] = raw
 	out, err := json.Marshal(resp)
 	if err != nil {
 		return err
 	}
 	copyHeader(w.Header(), hdr)
 	writeBody(w, http.StatusOK, out)
+	return nil
+}
+
+// addUnprocessedItems sets resp's UnprocessedItems to the write requests
+// DynamoDB left unprocessed plus drop, those the proxy kept back.
+func addUnprocessedItems(resp map[string]json.RawMessage, drop map[string][]json.RawMessage) error {
+	var back map[string][]json.RawMessage
+	if u := resp["UnprocessedItems"]; len(u) > 0 {
+		if err := json.Unmarshal(u, &back); err != nil {
+			return err
+		}
+	}
+	for table, reqs := range back {
+		drop[table] = append(drop[table], reqs...)
+	}
+	raw, err := json.Marshal(drop)
+	if err != nil {
+		return err
+	}
+	resp["UnprocessedItems"] = raw
 	return nil
 }
 
