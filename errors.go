@@ -119,7 +119,10 @@ type ValueError = codec.ValueError
 
 // UnprocessedError lists the requests a batch could not complete once its
 // retry budget ran out. Nothing handed to a batch is dropped: every put, delete
-// or key that was not written or read is here.
+// or key that was not written or read is here. A request in flight when its
+// context ended has an unknown outcome (DynamoDB may have applied part or all
+// of it), so its puts and deletes are listed too: re-sending them is safe, a
+// put or delete of the same item being idempotent.
 type UnprocessedError struct {
 	Table   string                            // table name
 	Puts    []map[string]types.AttributeValue // items not written
