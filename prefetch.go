@@ -18,8 +18,12 @@ package dynamap
 // With Parallel, each segment's goroutine already requests its next page
 // while the loop works; Prefetch(n) lets up to n pages more wait for the
 // loop. Count does not prefetch. A negative n is an ErrQuery error before
-// any request. Default (0): each page is requested when the loop has
-// finished the previous one.
+// any request; an n above 1024 counts as 1024. Default (0): each page is
+// requested when the loop has finished the previous one.
 func Prefetch(n int) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.prefetch = n })
 }
+
+// maxPrefetch is the most pages Prefetch requests ahead: the pager makes
+// room for them up front, so a huge n must not reach it.
+const maxPrefetch = 1024
