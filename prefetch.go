@@ -23,7 +23,3 @@ package dynamap
 func Prefetch(n int) QueryScanOption {
 	return queryScanFunc(func(c *readConfig) { c.prefetch = n })
 }
-
-// maxPrefetch is the most pages Prefetch requests ahead: the pager makes
-// room for them up front, so a huge n must not reach it.
-const maxPrefetch = 1024

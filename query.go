@@ -179,7 +179,7 @@ func (t *Table) readPlan(ctx context.Context, query bool, cnd Filter, cfg *readC
 		Strip:    strip,
 		Partial:  projected(s, cfg),
 		Filtered: filter != nil,
-		Prefetch: min(cfg.prefetch, maxPrefetch), // the pager allocates room for this many pages
+		Prefetch: cfg.prefetch, // the pager caps it at pager.MaxPrefetch
 	}
 	for _, g := range segs {
 		p.Segs = append(p.Segs, segState{Seg: g})

@@ -62,7 +62,7 @@ type Plan struct {
 	OwnsCtx  bool       // Fetch reports a done context itself (sequential calls it even then)
 	// Prefetch is how many pages are requested ahead of the one being
 	// yielded (0: none, each page is requested when the previous one has
-	// been yielded). See prefetch.go.
+	// been yielded; above MaxPrefetch: MaxPrefetch). See prefetch.go.
 	Prefetch int
 
 	limit int  // this iteration's limit (0: none): the read's, or First's and One's
@@ -202,7 +202,7 @@ func (r *Pager) Run(ctx context.Context, limit int, peek bool, yield Yield) {
 	switch len(active) {
 	case 0:
 	case 1:
-		if p.Prefetch > 0 {
+		if p.prefetch() > 0 {
 			r.prefetched(ctx, p, active[0], yield)
 		} else {
 			r.sequential(ctx, p, active[0], yield)
@@ -298,7 +298,7 @@ func (r *Pager) parallel(ctx context.Context, p *Plan, active []int, yield Yield
 		cancel()
 		wg.Wait()
 	}()
-	ch := make(chan segPage, max(p.Prefetch, 0)) // with Prefetch, pages wait here too
+	ch := make(chan segPage, p.prefetch()) // with Prefetch, pages wait here too
 	limit := p.requestLimit(p.limit, p.limit, p.peek)
 	for _, slot := range active {
 		wg.Go(func() {

@@ -12,6 +12,13 @@ type fetched struct {
 	err error
 }
 
+// MaxPrefetch is the most pages a read requests ahead: the pager makes room
+// for them up front, so a larger Plan.Prefetch counts as MaxPrefetch.
+const MaxPrefetch = 1024
+
+// prefetch is p.Prefetch within 0 and MaxPrefetch.
+func (p *Plan) prefetch() int { return min(max(p.Prefetch, 0), MaxPrefetch) }
+
 // prefetched is sequential with p.Prefetch pages requested ahead: one
 // goroutine requests the pages in order while the caller works on the items
 // of an earlier one, and holds at most p.Prefetch of them (the one it is
@@ -35,7 +42,7 @@ func (r *Pager) prefetched(ctx context.Context, p *Plan, i int, yield Yield) {
 		cancel()
 		wg.Wait()
 	}()
-	ch := make(chan fetched, p.Prefetch-1)
+	ch := make(chan fetched, p.prefetch()-1)
 	seg, start := p.Segs[i].Seg, p.Segs[i].Key
 	wg.Go(func() {
 		defer close(ch)
