@@ -38,7 +38,9 @@ func TestA2ParallelPrefetchResume(t *testing.T) {
 // A canceled context mid-loop ends a prefetching read with context.Canceled.
 func TestA2PrefetchCancelMidLoop(t *testing.T) {
 	t.Parallel()
-	tb := testTable(t, testConn(t), paced)
+	// A conn whose idle HTTP connections close soon, so assertNoLeak can
+	// tell the call's goroutines from the transport's (see transportConn).
+	tb := NewTable(transportConn(t, testEndpoint(t)), testTable(t, testConn(t), paced).Name(), WithSchema(paced...))
 	loadPrefetch(t, tb)
 	ctx, cancel := context.WithCancel(context.Background())
 	var err error

@@ -37,7 +37,9 @@ func TestA2RateLimitInvalidEverywhere(t *testing.T) {
 // another goroutine while a batch and a prefetching loop run are race free.
 func TestA2CancelDuringBatchGetAndConcurrentStats(t *testing.T) {
 	t.Parallel()
-	tb := testTable(t, testConn(t), paced)
+	// A conn whose idle HTTP connections close soon, so assertNoLeak can
+	// tell the call's goroutines from the transport's (see transportConn).
+	tb := NewTable(transportConn(t, testEndpoint(t)), testTable(t, testConn(t), paced).Name(), WithSchema(paced...))
 	loadPrefetch(t, tb)
 	var keys []Key
 	for p := range 3 {

@@ -120,7 +120,9 @@ func TestA2AutoConcurrencyNonPositive(t *testing.T) {
 // more than 1000 keys; BatchStats before iteration.
 func TestA2BatchGetEdges(t *testing.T) {
 	t.Parallel()
-	tb := testTable(t, testConn(t), paced)
+	// A conn whose idle HTTP connections close soon, so assertNoLeak can
+	// tell the call's goroutines from the transport's (see transportConn).
+	tb := NewTable(transportConn(t, testEndpoint(t)), testTable(t, testConn(t), paced).Name(), WithSchema(paced...))
 	ctx := context.Background()
 	require.NoError(t, tb.BatchWriteFunc(ctx, func(b *BatchTable) error {
 		for i := range 1200 {
