@@ -63,6 +63,29 @@ type capStats struct {
 	wMilli, rMilli                  atomic.Int64 // units charged, in thousandths
 }
 
+// noteUnprocessed counts a batch call the model served in part, n of its
+// requests or keys left unprocessed (nothing when n is 0).
+func (s *capStats) noteUnprocessed(n int) {
+	if n > 0 {
+		s.partial.Add(1)
+		s.unprocessed.Add(int64(n))
+	}
+}
+
+// setConsumed puts what the model charged in resp's ConsumedCapacity when
+// the request asked for it (mode not "").
+func setConsumed(resp map[string]json.RawMessage, mode string, charged []consumed) error {
+	if mode == "" {
+		return nil
+	}
+	raw, err := json.Marshal(charged)
+	if err != nil {
+		return err
+	}
+	resp["ConsumedCapacity"] = raw
+	return nil
+}
+
 func (s *capStats) charge(write bool, units float64) {
 	m := int64(math.Round(units * 1000))
 	if write {
@@ -313,10 +336,7 @@ func (p *Proxy) capBatchWrite(w http.ResponseWriter, r *http.Request, in map[str
 		p.capThrottle(w)
 		return nil
 	}
-	if ndrop > 0 {
-		p.cap.partial.Add(1)
-		p.cap.unprocessed.Add(int64(ndrop))
-	}
+	p.cap.noteUnprocessed(ndrop)
 	resp, hdr, done, err := p.forwardKept(w, r, in, keep)
 	if err != nil || done {
 		return err
@@ -324,18 +344,10 @@ func (p *Proxy) capBatchWrite(w http.ResponseWriter, r *http.Request, in map[str
 	if err := addUnprocessedItems(resp, drop); err != nil {
 		return err
 	}
-	if mode != "" {
-		if resp["ConsumedCapacity"], err = json.Marshal(charged); err != nil {
-			return err
-		}
-	}
-	out, err := json.Marshal(resp)
-	if err != nil {
+	if err := setConsumed(resp, mode, charged); err != nil {
 		return err
 	}
-	copyHeader(w.Header(), hdr)
-	writeBody(w, http.StatusOK, out)
-	return nil
+	return writeResponse(w, hdr, resp)
 }
 
 // capBatchGet forwards a BatchGetItem, then keeps, table by table and in the
@@ -431,28 +443,17 @@ func (p *Proxy) capBatchGet(w http.ResponseWriter, r *http.Request, in map[strin
 		p.capThrottle(w)
 		return nil
 	}
-	if ndrop > 0 {
-		p.cap.partial.Add(1)
-		p.cap.unprocessed.Add(int64(ndrop))
-	}
+	p.cap.noteUnprocessed(ndrop)
 	if resp["Responses"], err = json.Marshal(served); err != nil {
 		return err
 	}
 	if resp["UnprocessedKeys"], err = json.Marshal(unproc); err != nil {
 		return err
 	}
-	if mode != "" {
-		if resp["ConsumedCapacity"], err = json.Marshal(charged); err != nil {
-			return err
-		}
-	}
-	out, err := json.Marshal(resp)
-	if err != nil {
+	if err := setConsumed(resp, mode, charged); err != nil {
 		return err
 	}
-	copyHeader(w.Header(), hdr)
-	writeBody(w, http.StatusOK, out)
-	return nil
+	return writeResponse(w, hdr, resp)
 }
 
 // matchKeys pairs the keys asked (less those the target left unprocessed)

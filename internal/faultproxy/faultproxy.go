@@ -399,6 +399,12 @@ func (p *Proxy) batchWrite(w http.ResponseWriter, r *http.Request, body []byte, 
 	if err := addUnprocessedItems(resp, drop); err != nil {
 		return err
 	}
+	return writeResponse(w, hdr, resp)
+}
+
+// writeResponse answers 200 with resp as its JSON body and hdr's headers
+// (the target's, for a response built from its answer).
+func writeResponse(w http.ResponseWriter, hdr http.Header, resp map[string]json.RawMessage) error {
 	out, err := json.Marshal(resp)
 	if err != nil {
 		return err
@@ -509,13 +515,7 @@ func (p *Proxy) batchGet(w http.ResponseWriter, r *http.Request, body []byte, rn
 	if _, ok := resp["Responses"]; !ok {
 		resp["Responses"] = json.RawMessage("{}")
 	}
-	out, err := json.Marshal(resp)
-	if err != nil {
-		return err
-	}
-	copyHeader(w.Header(), hdr)
-	writeBody(w, http.StatusOK, out)
-	return nil
+	return writeResponse(w, hdr, resp)
 }
 
 // split keeps each element with probability 1/2 (none when refuse), and
