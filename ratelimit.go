@@ -3,7 +3,8 @@ package dynamap
 import (
 	"context"
 	"fmt"
-	"math"
+
+	"github.com/dynamap/dynamap/internal/capacity"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -133,11 +134,7 @@ func readUnits(items []map[string]types.AttributeValue, consistent bool) float64
 	for _, it := range items {
 		size += itemSize(it)
 	}
-	units := math.Max(1, math.Ceil(float64(size)/4096))
-	if !consistent {
-		units /= 2
-	}
-	return units
+	return capacity.ReadUnits(size, consistent)
 }
 
 // batchGetUnits estimates the read units of a BatchGetItem answer: 4 KB a
@@ -145,10 +142,7 @@ func readUnits(items []map[string]types.AttributeValue, consistent bool) float64
 func batchGetUnits(items []map[string]types.AttributeValue, consistent bool) float64 {
 	var units float64
 	for _, it := range items {
-		units += math.Max(1, math.Ceil(float64(itemSize(it))/4096))
-	}
-	if !consistent {
-		units /= 2
+		units += capacity.ReadUnits(itemSize(it), consistent)
 	}
 	return units
 }
@@ -160,9 +154,9 @@ func batchWriteUnits(done []writeReq) float64 {
 	var units float64
 	for _, w := range done {
 		if w.put != nil {
-			units += math.Max(1, math.Ceil(float64(w.size)/1024))
+			units += capacity.WriteUnits(w.size)
 		} else {
-			units++
+			units += capacity.WriteUnits(0) // the deleted item's size is unknown: the minimum
 		}
 	}
 	return units
