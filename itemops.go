@@ -152,13 +152,23 @@ func (t *Table) HasItem(ctx context.Context, key Key, opts ...GetOption) (bool, 
 // DescribeTable if needed). Too few or too many values are a *KeyError;
 // ErrItemNotFound when absent. Reads are eventually consistent.
 func (t *Table) Lookup(ctx context.Context, hash any, rangeKey ...any) (*Item, error) {
-	s, err := t.schemaFor(ctx)
+	s, kav, err := t.lookupKey(ctx, hash, rangeKey)
 	if err != nil {
 		return nil, err
 	}
+	return t.getItem(ctx, s, kav, &readConfig{})
+}
+
+// lookupKey is the checked primary key of Lookup's positional key values
+// (hash first, then range), with the schema it was built for.
+func (t *Table) lookupKey(ctx context.Context, hash any, rangeKey []any) (*tableSchema, map[string]types.AttributeValue, error) {
+	s, err := t.schemaFor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	values := append([]any{hash}, rangeKey...)
 	if len(values) > len(s.keys) {
-		return nil, &KeyError{Table: t.name, Reason: fmt.Sprintf("the table has %d key attributes, got %d values (the first extra one is %v)", len(s.keys), len(values), values[len(s.keys)])}
+		return nil, nil, &KeyError{Table: t.name, Reason: fmt.Sprintf("the table has %d key attributes, got %d values (the first extra one is %v)", len(s.keys), len(values), values[len(s.keys)])}
 	}
 	key := Key{}
 	for i, v := range values {
@@ -166,9 +176,9 @@ func (t *Table) Lookup(ctx context.Context, hash any, rangeKey ...any) (*Item, e
 	}
 	kav, err := t.keyFromValues(s.keys, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return t.getItem(ctx, s, kav, &readConfig{})
+	return s, kav, nil
 }
 
 // NewItem returns a new (never loaded) item of the table holding data (see

@@ -275,26 +275,10 @@ func encodeModel(t *Table, v reflect.Value) (map[string]types.AttributeValue, er
 	return m.Value, nil
 }
 
-// decodeModel decodes an item map into out (a pointer to a T, or to a
-// field's value) through the table's codec. It is the one place a typed
-// table decodes; a failure is a *ValueError.
-func decodeModel(t *Table, item map[string]types.AttributeValue, out any) error {
-	return t.codec().Decode(&types.AttributeValueMemberM{Value: item}, out)
-}
-
 // decodeAttr decodes one attribute value into out (a pointer) through the
 // table's codec.
 func decodeAttr(t *Table, av types.AttributeValue, out any) error {
 	return t.codec().Decode(av, out)
-}
-
-// decode decodes a raw item into a T.
-func (tt *TypedTable[T]) decode(item map[string]types.AttributeValue) (T, error) {
-	var v T
-	if err := decodeModel(tt.t, item, &v); err != nil {
-		return v, &ValueError{Reason: fmt.Sprintf("cannot decode an item of %q into %T", tt.t.name, v), Err: err}
-	}
-	return v, nil
 }
 
 // encode encodes *v into an item map the caller owns.
@@ -417,11 +401,15 @@ func (tt *TypedTable[T]) Lookup(ctx context.Context, hash any, rangeKey ...any) 
 	if _, err := tt.schema(ctx); err != nil {
 		return zero, err
 	}
-	it, err := tt.t.Lookup(ctx, hash, rangeKey...)
+	s, kav, err := tt.t.lookupKey(ctx, hash, rangeKey)
 	if err != nil {
 		return zero, err
 	}
-	return tt.decode(it.data)
+	av, err := tt.t.getRaw(ctx, s, kav, &readConfig{})
+	if err != nil {
+		return zero, err
+	}
+	return decodeItemOf[T](tt.t, av) // the path Get takes: no Item
 }
 
 // Put writes *v whole. Like PutItem it refuses to replace an existing item

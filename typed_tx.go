@@ -235,7 +235,7 @@ func (tt *TypedTable[T]) TxGet(key Key, dst **T, opts ...TxGetOption) TxGetOp {
 			*dst = nil
 			return nil
 		}
-		v, err := tt.decode(item)
+		v, err := decodeItemOf[T](tt.t, item)
 		if err != nil {
 			return err
 		}
